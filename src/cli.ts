@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './cli/admin.js';
+import { registerCoreCommands } from './cli/core.js';
+import { errorCode, errorMessage } from './errors.js';
+
+/**
+ * `rentlink`: the command line. Results go to stdout (tables, or JSON/CSV with --format), logs to stderr.
+ * Exit codes: 0 ok, 1 error, 2 bad input (nothing changed), 3 work left when --max-wait ran out.
+ */
+const program = new Command('rentlink')
+  .description('Collect monthly rent through payment links (MyFatoorah; built-in sandbox when no token is set)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCoreCommands(program);
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  process.stderr.write(`rentlink: ${errorMessage(err)} [${errorCode(err)}]\n`);
+  process.exit(1);
+}

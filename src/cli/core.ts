@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { registerAdminRoutes } from '../admin/http.js';
+import { createApp, type App } from '../app.js';
+import { ImportError, formatImportIssues, importLeases } from '../leases/import.js';
+import { openDb, closeDb } from '../db/open.js';
+import { toDecimalString } from '../money.js';
+import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';
+import { runTick } from '../schedule/tick.js';
+import { startService, stopOnSignals } from '../service.js';
+import { startSandbox } from '../sandbox/server.js';
+import { parseDuration } from '../config.js';
+import { commandEnv, parseFormat, printRows, type OutputFormat } from './shared.js';
+import { charges, leases, paymentLinks } from '../db/schema.js';
+import { asc, eq } from 'drizzle-orm';
+
+/** `start`, `tick`, `import`, `sandbox` and `demo`: running rentlink. */
+export function registerCoreCommands(program: Command): void {
+  program.command('start')
+    .description('run the worker: tick on TICK_CRON, the send and status queues, and the HTTP server')
+    .action(async () => {
+      const env = commandEnv();
+      const service = await startService({ ...env, extraRoutes: [registerAdminRoutes] });
+      stopOnSignals(service, env.logger);
+    });
+
+  program.command('tick')
+    .description('run one tick: create the charges that are due and queue their work')
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z')
+    .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
+    .option('--max-wait <duration>', 'with --wait: stop waiting after this long (work left stays queued)', '10m')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string }) => {
+      const format = parseFormat(opts.format);
+      const env = commandEnv(opts);
+      const app = await createApp(env);
+      try {
+        if (!opts.wait) {
+          const result = await runTick(app);
+          printRows([{ ...result, at: new Date(result.at).toISOString() }], format);
+          return;
+        }
+        const summary = await tickAndWait(app, parseDuration(opts.maxWait) ?? 600_000);
+        printSummary(summary, format);
+        if (!summary.idle) process.exitCode = 3;
+      } finally {
+        await app.close();
+      }
+    });
+
+  program.command('import')
+    .description('import leases from a CSV file (all or nothing; re-importing a lease_ref updates it)')
+    .argument('<file>', 'CSV with the columns listed in the README')
+    .action((file: string) => {
+      const env = commandEnv();
+      const db = openDb(env.config.DATABASE_PATH);
+      try {
+        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'));
+        process.stdout.write(`imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`);
+      } catch (err) {
+        if (err instanceof ImportError) {
+          process.stderr.write(`${file}: nothing imported, ${err.issues.length} problem(s):\n${formatImportIssues(err.issues)}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      } finally {
+        closeDb(db);
+      }
+    });
+
+  program.command('sandbox')
+    .description('run the MyFatoorah-compatible sandbox provider (API, pay pages, webhooks) on its own')
+    .option('--port <n>', 'port to listen on', '8090')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)')
+    .option('--rate-limit <perSecond>', 'answer GetPaymentStatus with 429 above this rate')
+    .action(async (opts: { port: string; host: string; webhookUrl?: string; rateLimit?: string }) => {
+      const env = commandEnv();
+      const secret = env.config.MYFATOORAH_WEBHOOK_SECRET;
+      const sandbox = await startSandbox({
+        port: Number(opts.port), host: opts.host, clock: env.clock, logger: env.logger,
+        accountTimeZone: env.config.MYFATOORAH_TIMEZONE, currency: env.config.MYFATOORAH_ACCOUNT_CURRENCY,
+        statusRateLimitPerSecond: opts.rateLimit ? Number(opts.rateLimit) : null,
+        ...(opts.webhookUrl && secret ? { webhookUrl: opts.webhookUrl, webhookSecret: secret } : {}),
+      });
+      process.stdout.write(`sandbox listening on ${sandbox.url} (token: sandbox-token) — point MYFATOORAH_BASE_URL here\n`);
+      const stop = () => void sandbox.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program.command('demo')
+    .description('import a CSV, run one tick with its work against the configured provider, and show the links')
+    .argument('[file]', 'lease CSV', 'examples/leases.csv')
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601)')
+    .action(async (file: string, opts: { now?: string }) => {
+      const env = commandEnv(opts);
+      const app = await createApp(env);
+      try {
+        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'));
+        process.stdout.write(`imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`);
+        const run = await tickAndWait(app, 600_000);
+        printSummary(run, 'table');
+        process.stdout.write('\nAll links in the database:\n');
+        printRows(allLinks(app), 'table');
+        if (app.sandbox) process.stdout.write(`\n(The sandbox ran in this process and has stopped. Run \`npx rentlink start\` to keep it up and pay links on their pages.)\n`);
+      } catch (err) {
+        if (err instanceof ImportError) {
+          process.stderr.write(`${file}: nothing imported:\n${formatImportIssues(err.issues)}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      } finally {
+        await app.close();
+      }
+    });
+}
+
+/** One tick, then work the queues in this process until idle: the batch mode. */
+export async function tickAndWait(app: App, maxWaitMs: number): Promise<RunSummary & { tick: Awaited<ReturnType<typeof runTick>>; idle: boolean }> {
+  const since = lastEventId(app);
+  const workers = startWorkers(app);
+  try {
+    const tick = await runTick(app);
+    const idle = await waitUntilIdle(app, { timeoutMs: maxWaitMs });
+    return { ...summarizeSince(app, since), tick, idle };
+  } finally {
+    await workers.close(app.config.SHUTDOWN_TIMEOUT_MS);
+  }
+}
+
+function printSummary(summary: RunSummary & { idle: boolean }, format: OutputFormat): void {
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const out = process.stdout;
+  out.write(`charges created: ${summary.chargesCreated}\nlinks created: ${summary.linksCreated}${summary.linksAdopted ? ` (+${summary.linksAdopted} adopted after an uncertain create)` : ''}\n`);
+  out.write(`paid: ${summary.paid}, expired links: ${summary.expired}\n`);
+  if (!summary.idle) out.write('queues not idle when --max-wait ran out: the rest stays queued for the next run\n');
+  if (summary.failures.length) {
+    out.write(`failures: ${summary.failures.length}\n`);
+    printRows(summary.failures, 'table');
+  } else {
+    out.write('failures: 0\n');
+  }
+}
+
+function allLinks(app: App): Array<Record<string, unknown>> {
+  const rows = app.db.select({ link: paymentLinks, charge: charges, leaseRef: leases.ref })
+    .from(paymentLinks).innerJoin(charges, eq(charges.id, paymentLinks.chargeId)).innerJoin(leases, eq(leases.id, charges.leaseId))
+    .orderBy(asc(leases.ref), asc(charges.period), asc(paymentLinks.attempt)).all();
+  return rows.map(({ link, charge, leaseRef }) => ({
+    lease: leaseRef, period: charge.period, amount: `${toDecimalString(charge.amountMinor, charge.currency)} ${charge.currency}`,
+    channel: link.channel, status: link.status, invoice: link.providerInvoiceId ?? '', url: link.url ?? link.lastError ?? '',
+  }));
+}

@@ -1,0 +1,70 @@
+import pino from 'pino';
+import { OffsetClock, systemClock, type Clock } from '../clock.js';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+
+/** What every command needs: validated config, a clock (honouring --now) and a logger on stderr. */
+export interface CommandEnv {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+export function commandEnv(options: { now?: string } = {}): CommandEnv {
+  const config = loadConfig();
+  const clock = options.now ? new OffsetClock(parseNow(options.now)) : systemClock;
+  // stdout is for results (tables, JSON); logs go to stderr.
+  const logger = createLogger(config.LOG_LEVEL, pino.destination(2));
+  return { config, clock, logger };
+}
+
+function parseNow(value: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new Error(`--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
+  return ms;
+}
+
+export type OutputFormat = 'table' | 'json' | 'csv';
+
+export function parseFormat(value: string): OutputFormat {
+  if (value === 'table' || value === 'json' || value === 'csv') return value;
+  throw new Error(`--format must be table, json or csv, got "${value}"`);
+}
+
+/** Prints rows as an aligned table for people, JSON or CSV for scripts. */
+export function printRows(rows: Array<Record<string, unknown>>, format: OutputFormat, empty = '(none)'): void {
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const first = rows[0];
+  if (!first) {
+    if (format === 'table') process.stdout.write(`${empty}\n`);
+    return;
+  }
+  const columns = Object.keys(first);
+  if (format === 'csv') {
+    const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  const cells = rows.map((r) => columns.map((c) => text(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => displayWidth(row[i] ?? ''))));
+  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat(Math.max(0, (widths[i] ?? 0) - displayWidth(v)))).join('  ').trimEnd();
+  process.stdout.write(`${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`);
+}
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function csvCell(value: unknown): string {
+  const s = text(value);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+// Arabic combining marks take no column; good enough alignment for names in a terminal.
+function displayWidth(s: string): number {
+  return [...s.replace(/[\u064B-\u065F\u0670]/g, '')].length;
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { CHANNELS } from './db/schema.js';
+import { RentlinkError } from './errors.js';
+
+/**
+ * The one place that reads the environment. Every setting is validated, typed and has a default that
+ * runs on a fresh machine (SQLite file, private redis-server, built-in sandbox provider).
+ * `.env.example` and the README document the same list.
+ */
+
+const durationList = z
+  .string()
+  .transform((text, ctx) => {
+    const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+    const ms = parts.map(parseDuration);
+    if (ms.length === 0 || ms.some((v) => v === null || v <= 0)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a list of durations like 15m,1h,6h,12h` });
+      return z.NEVER;
+    }
+    return ms as number[];
+  });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const envSchema = z.object({
+  DATABASE_PATH: z.string().default('./data/rentlink.db'),
+  REDIS_URL: optionalString,
+  REDIS_DATA_DIR: z.string().default('./data/redis'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('rentlink'),
+
+  TICK_CRON: z.string().default('* * * * *'),
+  CATCH_UP_PERIODS: intFrom(2),
+
+  MYFATOORAH_TOKEN: optionalString,
+  MYFATOORAH_BASE_URL: z.url().default('https://apitest.myfatoorah.com'),
+  MYFATOORAH_TIMEZONE: z.string().default('Asia/Kuwait'),
+  MYFATOORAH_ACCOUNT_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('KWD'),
+  MYFATOORAH_WEBHOOK_SECRET: optionalString,
+  PROVIDER_TIMEOUT_MS: intFrom(15_000, 100),
+
+  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: intFrom(3000),
+
+  SEND_CONCURRENCY: intFrom(4, 1),
+  SEND_ATTEMPTS: intFrom(8, 1),
+  RETRY_BASE_DELAY_MS: intFrom(5_000, 1),
+  STATUS_CONCURRENCY: intFrom(4, 1),
+  STATUS_ATTEMPTS: intFrom(8, 1),
+  STATUS_MAX_STARTED_ATTEMPTS: intFrom(200, 1),
+  STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
+  POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
+  POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
+  REISSUE_CHANNEL: z.enum(CHANNELS).optional().or(z.literal('').transform(() => undefined)),
+
+  ADMIN_TOKEN: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
+  SANDBOX_PORT: intFrom(0),
+});
+
+export type Config = z.infer<typeof envSchema>;
+export type ConfigInput = Partial<Record<keyof Config, string | undefined>>;
+
+/**
+ * Parses settings from an environment-like object (default `process.env`). Unknown variables are
+ * ignored; a bad value throws CONFIG_INVALID naming the variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new RentlinkError('CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** `15m` → 900000. Units: ms, s, m, h, d. Returns null when it is not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** The keys of secrets, for redaction in logs. */
+export const SECRET_KEYS = ['MYFATOORAH_TOKEN', 'MYFATOORAH_WEBHOOK_SECRET', 'ADMIN_TOKEN'] as const;

@@ -1,0 +1,81 @@
+import type { ScheduledTask } from 'node-cron';
+import { createApp, type App } from './app.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createHttpApp, listenHttp, type HttpServer, type RouteRegistrar } from './http/server.js';
+import type { Logger } from './logger.js';
+import { startWorkers, type Workers } from './runtime.js';
+import { startTickCron } from './schedule/cron.js';
+import { runTick } from './schedule/tick.js';
+
+export interface Service {
+  app: App;
+  workers: Workers;
+  http: HttpServer;
+  cron: ScheduledTask | null;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** Run the tick on TICK_CRON (the service); tests drive ticks themselves. */
+  cron?: boolean;
+  extraRoutes?: RouteRegistrar[];
+}
+
+/**
+ * The whole worker in one process: tick on cron, both queue workers and the HTTP server. With the
+ * sandbox provider, tenant callbacks default to this server so the pay page's redirect lands here.
+ */
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { logger } = options;
+  const localUrl = `http://127.0.0.1:${options.config.HTTP_PORT}`;
+  const sandboxMode = !options.config.MYFATOORAH_TOKEN;
+  const config = sandboxMode && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
+  const app = await createApp({ config, clock: options.clock, logger, sandboxWebhookUrl: `${localUrl}/webhooks/myfatoorah` });
+  let workers: Workers | undefined;
+  let http: HttpServer | undefined;
+  try {
+    http = await listenHttp(createHttpApp(app, app.webhookSecret, options.extraRoutes), config.HTTP_PORT, config.HTTP_HOST);
+    logger.info({ url: http.url }, 'http server listening');
+    workers = startWorkers(app);
+    await runTick(app);
+    const cron = options.cron === false ? null : startTickCron(app);
+    const started = { workers, http };
+    return {
+      app, workers, http, cron,
+      stop: async () => {
+        await cron?.stop();
+        await started.workers.close(config.SHUTDOWN_TIMEOUT_MS);
+        await started.http.close();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await workers?.close(0);
+    await http?.close();
+    await app.close();
+    throw err;
+  }
+}
+
+/** Stops the service on SIGINT/SIGTERM: cron first, then active jobs (bounded), then Redis and SQLite. */
+export function stopOnSignals(service: Service, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn('second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

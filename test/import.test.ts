@@ -1,0 +1,243 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
+import { closeDb, openDb, type Db } from '../src/db/open.js';
+import { events, leases, tenants } from '../src/db/schema.js';
+import { RentlinkError } from '../src/errors.js';
+import {
+  formatImportIssues,
+  ImportError,
+  importLeases,
+  LEASE_CSV_COLUMNS,
+  parseLeasesCsv,
+  type ImportIssue,
+  type LeaseCsvColumn,
+} from '../src/leases/import.js';
+
+const EXAMPLE = readFileSync(new URL('../examples/leases.csv', import.meta.url), 'utf8');
+const HEADER = LEASE_CSV_COLUMNS.join(',');
+
+const GOOD: Record<LeaseCsvColumn, string> = {
+  lease_ref: 'KW-TEST-1',
+  tenant_name: 'Noura Al-Mutairi',
+  email: 'noura@example.com',
+  mobile: '51234567',
+  mobile_country_code: '+965',
+  language: 'en',
+  unit: 'Salmiya 4 - Flat 2',
+  amount: '450.750',
+  currency: 'KWD',
+  due_day: '1',
+  lead_days: '5',
+  valid_days: '10',
+  timezone: 'Asia/Kuwait',
+  channel: 'ALL',
+  starts_on: '2026-01-01',
+  ends_on: '',
+  max_reissues: '',
+};
+
+function csvLine(values: readonly string[]): string {
+  return values.map((v) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',');
+}
+
+function row(over: Partial<Record<LeaseCsvColumn, string>>): string {
+  return csvLine(LEASE_CSV_COLUMNS.map((c) => over[c] ?? GOOD[c]));
+}
+
+/** Header (line 1), a good row (line 2), the bad row (line 3), another good row (line 4). */
+function fileWithBadRow(over: Partial<Record<LeaseCsvColumn, string>>): string {
+  return [HEADER, row({ lease_ref: 'GOOD-1' }), row({ lease_ref: 'BAD-1', ...over }), row({ lease_ref: 'GOOD-2' })].join('\n') + '\n';
+}
+
+let dir: string;
+let db: Db;
+const clock = new ManualClock('2026-11-20T08:00:00Z');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rentlink-import-'));
+  db = openDb(join(dir, 'test.db'));
+});
+
+afterEach(() => {
+  closeDb(db);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function count(table: 'tenants' | 'leases' | 'events'): number {
+  return (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+function importFails(text: string): ImportIssue[] {
+  try {
+    importLeases(db, clock, text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ImportError);
+    expect(err).toBeInstanceOf(RentlinkError);
+    expect((err as ImportError).code).toBe('IMPORT_INVALID');
+    return (err as ImportError).issues;
+  }
+  throw new Error('import should have failed');
+}
+
+function expectNothingWritten(): void {
+  expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({ tenants: 0, leases: 0, events: 0 });
+}
+
+describe('importing the example file', () => {
+  it('creates every lease with exact amounts, normalised mobiles and Arabic names intact', () => {
+    const summary = importLeases(db, clock, EXAMPLE);
+    expect(summary).toMatchObject({ created: 8, updated: 0, unchanged: 0 });
+    expect(summary.leases).toHaveLength(8);
+    expect(count('leases')).toBe(8);
+    expect(count('tenants')).toBe(8);
+    expect(db.select().from(events).where(eq(events.type, 'lease.created')).all()).toHaveLength(8);
+
+    const kw = db.select().from(leases).where(eq(leases.ref, 'KW-SLM-A12')).get();
+    expect(kw).toMatchObject({ amountMinor: 450750, currency: 'KWD', dueDay: 1, leadDays: 5, state: 'active', provider: 'myfatoorah' });
+    expect(kw?.createdAt).toBe(clock.now());
+    const fatima = db.select().from(tenants).where(eq(tenants.id, kw?.tenantId ?? -1)).get();
+    expect(fatima).toMatchObject({ name: 'فاطمة العلي', language: 'ar', mobile: '51234567', mobileCountryCode: '+965' });
+
+    const sar = db.select().from(leases).where(eq(leases.ref, 'SA-JED-RWD-22')).get();
+    expect(sar?.amountMinor).toBe(425050);
+    const sara = db.select().from(tenants).where(eq(tenants.id, sar?.tenantId ?? -1)).get();
+    expect(sara).toMatchObject({ mobile: '509876543', mobileCountryCode: '+966' }); // "+966 50 987 6543", "966"
+
+    const omar = db.select().from(leases).where(eq(leases.ref, 'AE-AUH-RHA-41')).get();
+    expect(omar?.maxReissues).toBe(2); // empty → default
+    const ended = db.select().from(leases).where(eq(leases.ref, 'KW-FNT-7B')).get();
+    expect(ended).toMatchObject({ dueDay: 31, endsOn: '2026-12-31', amountMinor: 1200000 });
+  });
+
+  it('accepts a BOM, CRLF line ends, columns in any order and a quoted multi-line unit', () => {
+    const columns = [...LEASE_CSV_COLUMNS].reverse();
+    const line = (over: Partial<Record<LeaseCsvColumn, string>>) => csvLine(columns.map((c) => over[c] ?? GOOD[c]));
+    const text = '\uFEFF' + [columns.join(','), line({ unit: 'Tower B\nFlat 9' }), line({ lease_ref: 'X-2', due_day: '40' })].join('\r\n');
+    const { errors } = parseLeasesCsv(text);
+    expect(errors).toEqual([{ line: 4, field: 'due_day', message: 'due_day must be a whole number from 1 to 31, got 40' }]);
+  });
+});
+
+describe('a bad field rejects the whole file', () => {
+  it.each<[string, Partial<Record<LeaseCsvColumn, string>>, LeaseCsvColumn, RegExp]>([
+    ['invalid mobile', { mobile: '12' }, 'mobile', /3 to 11 digits/],
+    ['mobile too long', { mobile: '5123456789012' }, 'mobile', /3 to 11 digits/],
+    ['mobile of another country', { mobile: '+966551234567' }, 'mobile', /country code other than/],
+    ['unknown currency', { currency: 'XYZ' }, 'currency', /got XYZ/],
+    ['due_day 32', { due_day: '32' }, 'due_day', /^due_day must be a whole number from 1 to 31, got 32$/],
+    ['bad time zone', { timezone: 'Asia/Atlantis' }, 'timezone', /IANA time zone.*Asia\/Atlantis/],
+    ['channel outside the set', { channel: 'WHATSAPP' }, 'channel', /EML, SMS, ALL, LNK, got WHATSAPP/],
+    ['EML without email', { channel: 'EML', email: '' }, 'email', /email is required/],
+    ['invalid email', { email: 'noura.example.com' }, 'email', /not a valid address/],
+    ['SMS without country code', { channel: 'SMS', mobile_country_code: '' }, 'mobile_country_code', /required/],
+    ['SMS without mobile', { channel: 'SMS', mobile: '' }, 'mobile', /mobile is required/],
+    ['too many decimals for KWD', { amount: '450.7505' }, 'amount', /amount 450\.7505 has 4 decimals but KWD allows at most 3/],
+    ['decimals on SAR', { amount: '100.005', currency: 'SAR' }, 'amount', /SAR allows at most 2/],
+    ['zero amount', { amount: '0.000' }, 'amount', /greater than 0/],
+    ['negative amount', { amount: '-5' }, 'amount', /greater than 0/],
+    ['bad starts_on', { starts_on: '2026-02-30' }, 'starts_on', /real date/],
+    ['ends_on before starts_on', { ends_on: '2025-12-31' }, 'ends_on', /before starts_on 2026-01-01/],
+    ['lead_days 28', { lead_days: '28' }, 'lead_days', /0 to 27, got 28/],
+    ['valid_days missing', { valid_days: '' }, 'valid_days', /required/],
+    ['max_reissues 13', { max_reissues: '13' }, 'max_reissues', /0 to 12, got 13/],
+    ['language fr', { language: 'fr' }, 'language', /en or ar/],
+    ['lease_ref with a space', { lease_ref: 'BAD 1' }, 'lease_ref', /letters, digits/],
+    ['lease_ref too long', { lease_ref: 'L'.repeat(41) }, 'lease_ref', /at most 40 characters, got 41/],
+    ['missing tenant_name', { tenant_name: '' }, 'tenant_name', /required/],
+  ])('%s', (_name, over, field, message) => {
+    const issues = importFails(fileWithBadRow(over));
+    expect(issues).toEqual([{ line: 3, field, message: expect.stringMatching(message) }]);
+    expectNothingWritten();
+  });
+
+  it('duplicate lease_ref: the later line is reported', () => {
+    const text = [HEADER, row({ lease_ref: 'DUP' }), row({ lease_ref: 'OTHER' }), row({ lease_ref: 'DUP' })].join('\n');
+    expect(importFails(text)).toEqual([{ line: 4, field: 'lease_ref', message: 'lease_ref DUP already appears on line 2' }]);
+    expectNothingWritten();
+  });
+
+  it('missing column in the header', () => {
+    const columns = LEASE_CSV_COLUMNS.filter((c) => c !== 'mobile');
+    const text = [columns.join(','), csvLine(columns.map((c) => GOOD[c]))].join('\n');
+    expect(importFails(text)).toEqual([{ line: 1, field: 'mobile', message: 'column mobile is missing from the header' }]);
+    expectNothingWritten();
+  });
+
+  it('extra column in the header', () => {
+    const text = [`${HEADER},notes`, `${row({})},hello`].join('\n');
+    expect(importFails(text)).toEqual([expect.objectContaining({ line: 1, field: 'notes' })]);
+    expectNothingWritten();
+  });
+
+  it('a row with the wrong number of values', () => {
+    expect(importFails([HEADER, row({}), 'A,B,C'].join('\n'))).toEqual([expect.objectContaining({ line: 3, field: 'row' })]);
+  });
+
+  it('collects every problem of every row, in file order', () => {
+    const text = [HEADER, row({ lease_ref: 'A', due_day: '0', currency: 'XXX' }), row({ lease_ref: 'B' }), row({ lease_ref: 'C', channel: 'FAX' })].join('\n');
+    const issues = importFails(text);
+    expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(['2:currency', '2:due_day', '4:channel']);
+    expect(formatImportIssues(issues).split('\n')[0]).toBe('line 2, field currency: currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got XXX');
+    expectNothingWritten();
+  });
+
+  it('an empty file is an error', () => {
+    expect(importFails('')).toEqual([expect.objectContaining({ line: 1, field: 'header' })]);
+  });
+});
+
+describe('normalisation', () => {
+  it('strips spaces, dashes, parentheses and a repeated country code; lowercases language', () => {
+    const { rows, errors } = parseLeasesCsv(
+      [
+        HEADER,
+        row({ lease_ref: 'A', mobile: '(+965) 5123-4567', mobile_country_code: '00965', language: 'AR' }),
+        row({ lease_ref: 'B', mobile: '0096551234567', mobile_country_code: '965', channel: 'lnk', language: '' }),
+      ].join('\n'),
+    );
+    expect(errors).toEqual([]);
+    expect(rows.map((r) => [r.mobile, r.mobileCountryCode, r.language, r.channel])).toEqual([
+      ['51234567', '+965', 'ar', 'ALL'],
+      ['51234567', '+965', 'en', 'LNK'],
+    ]);
+  });
+});
+
+describe('re-importing', () => {
+  it('the same file changes nothing and duplicates nothing', () => {
+    importLeases(db, clock, EXAMPLE);
+    clock.advance(60_000);
+    const again = importLeases(db, clock, EXAMPLE);
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 8 });
+    expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({ tenants: 8, leases: 8, events: 8 });
+  });
+
+  it('a changed mobile updates the tenant, keeps the lease state and records lease.updated', () => {
+    importLeases(db, clock, EXAMPLE);
+    db.update(leases).set({ state: 'paused' }).where(eq(leases.ref, 'KW-HWL-204')).run();
+    clock.advance(60_000);
+
+    const changed = EXAMPLE.replace('+965 6612 3456', '+965 6698 7654');
+    expect(changed).not.toBe(EXAMPLE);
+    expect(importLeases(db, clock, changed)).toMatchObject({ created: 0, updated: 1, unchanged: 7 });
+
+    const lease = db.select().from(leases).where(eq(leases.ref, 'KW-HWL-204')).get();
+    expect(lease?.state).toBe('paused');
+    const tenant = db.select().from(tenants).where(eq(tenants.id, lease?.tenantId ?? -1)).get();
+    expect(tenant).toMatchObject({ mobile: '66987654', updatedAt: clock.now() });
+    expect(count('tenants')).toBe(8);
+
+    const updates = db.select().from(events).where(eq(events.type, 'lease.updated')).all();
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({ actor: 'import', leaseId: lease?.id, at: clock.now() });
+    expect(JSON.parse(updates[0]?.details ?? '{}')).toMatchObject({
+      ref: 'KW-HWL-204',
+      lease: {},
+      tenant: { mobile: { from: '66123456', to: '66987654' } },
+    });
+  });
+});
