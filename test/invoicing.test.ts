@@ -1,0 +1,111 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { charges, events, paymentLinks } from '../src/db/schema.js';
+import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const sendRequests = (harness: Harness) => harness.sandbox.requests.filter((r) => r.endpoint === 'SendPayment');
+
+describe('tick → send queue → SendPayment', () => {
+  it('sends exactly the expected SendPayment requests at a fixed now, and a second tick sends nothing', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z', http: true });
+    h.importCsv(csvOf(
+      leaseLine({ lease_ref: 'KW-1', amount: '450.750', channel: 'ALL', language: 'ar', tenant_name: 'فاطمة العلي' }),
+      leaseLine({ lease_ref: 'KW-2', amount: '300', channel: 'EML', mobile: '', mobile_country_code: '', due_day: '15', starts_on: '2026-11-01' }),
+    ));
+    const first = await h.tickAndSettle();
+    // KW-1: due 2026-12-01, lead 5 → send from 2026-11-26 local: due. KW-2: due 2026-11-15 (starts 11-01): due.
+    expect(first.chargesCreated).toBe(2);
+    const sent = sendRequests(h).map((r) => r.body as Record<string, unknown>).sort((a, b) => String(a['CustomerReference']).localeCompare(String(b['CustomerReference'])));
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatchObject({
+      NotificationOption: 'ALL', CustomerName: 'فاطمة العلي', InvoiceValue: 450.75, DisplayCurrencyIso: 'KWD', Language: 'ar',
+      CustomerEmail: 'tenant@example.com', CustomerMobile: '51234567', MobileCountryCode: '+965',
+      CustomerReference: 'KW-1-2026-12-1', ExpiryDate: '2026-12-11T23:59:59',
+    });
+    expect(String(sent[0]?.['CallBackUrl'])).toMatch(/\/callback\?ref=KW-1-2026-12-1$/);
+    expect(JSON.parse(String(sent[0]?.['UserDefinedField']))).toMatchObject({ lease: 'KW-1', period: '2026-12' });
+    expect(sent[1]).toMatchObject({ NotificationOption: 'EML', InvoiceValue: 300, CustomerReference: 'KW-2-2026-11-1' });
+    expect(sent[1]).not.toHaveProperty('CustomerMobile');
+
+    const links = h.app.db.select().from(paymentLinks).all();
+    expect(links.map((l) => l.status)).toEqual(['open', 'open']);
+    expect(links.every((l) => l.providerInvoiceId && l.url?.includes('/pay/'))).toBe(true);
+    expect(h.app.db.select().from(charges).all().map((c) => c.status)).toEqual(['invoiced', 'invoiced']);
+    expect(h.app.db.select().from(events).where(eq(events.type, 'link.created')).all()).toHaveLength(2);
+
+    const second = await h.tickAndSettle();
+    expect(second.chargesCreated).toBe(0);
+    expect(second.sendJobs).toBe(0);
+    expect(sendRequests(h)).toHaveLength(2);
+  });
+
+  it('"created but the response is lost" ends with exactly one invoice per CustomerReference', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z' });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-LOST' })));
+    h.sandbox.injectFault('SendPayment', { kind: 'lost' }, 1);
+    await h.tickAndSettle();
+    expect(h.sandbox.invoicesByReference('KW-LOST-2026-12-1')).toHaveLength(1);
+    expect(sendRequests(h)).toHaveLength(1);
+    const [link] = h.app.db.select().from(paymentLinks).all();
+    expect(link).toMatchObject({ status: 'open', createCalls: 1, providerInvoiceId: String(h.sandbox.invoices()[0]?.id) });
+    expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
+  });
+
+  it('a timeout then 503 then 429 are retried without a second invoice', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z', env: { PROVIDER_TIMEOUT_MS: '300' } });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-FLAKY' })));
+    h.sandbox.injectFault('SendPayment', { kind: 'timeout', ms: 1000 }, 1);
+    h.sandbox.injectFault('SendPayment', { kind: 'http', status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' }, 1);
+    h.sandbox.injectFault('SendPayment', { kind: 'rate-limit', retryAfter: '0' }, 1);
+    await h.tickAndSettle();
+    expect(h.sandbox.invoicesByReference('KW-FLAKY-2026-12-1')).toHaveLength(1);
+    expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({ status: 'open' });
+    const job = await h.app.queues.send.getJob('send-1-1');
+    // Started 4 times (timeout, 502, 429, success) but the 429 used no attempt: timeout, 502, success.
+    expect(job?.attemptsStarted).toBe(4);
+    expect(job?.attemptsMade).toBe(3);
+    // Every retry looked the reference up before creating again.
+    expect(h.sandbox.requests.filter((r) => r.endpoint === 'GetPaymentStatus').map((r) => (r.body as { KeyType: string }).KeyType)).toEqual(['CustomerReference', 'CustomerReference', 'CustomerReference']);
+  });
+
+  it('a validation rejection marks the charge failed with the provider message, and is not retried', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z' });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-BAD' })));
+    h.sandbox.injectFault('SendPayment', { kind: 'reject', message: 'Invalid data', errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }] }, 1);
+    await h.tickAndSettle();
+    const charge = h.app.db.select().from(charges).get();
+    expect(charge?.status).toBe('failed');
+    expect(charge?.statusReason).toContain('CustomerMobile: Mobile number is not valid');
+    expect(sendRequests(h)).toHaveLength(1);
+    const job = await h.app.queues.send.getJob('send-1-1');
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.failedReason).toContain('Mobile number is not valid');
+    await h.tickAndSettle();
+    expect(sendRequests(h)).toHaveLength(1);
+  });
+
+  it('an empty 401 (bad token) is a rejection, not retried', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z' });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-AUTH' })));
+    h.sandbox.injectFault('SendPayment', { kind: 'empty-401' }, 1);
+    await h.tickAndSettle();
+    expect(h.app.db.select().from(charges).get()?.statusReason).toMatch(/HTTP 401 with an empty body/);
+    expect(sendRequests(h)).toHaveLength(1);
+  });
+
+  it('rebuilds lost queue work from SQLite: a wiped Redis loses nothing', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z' });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-WIPE' })));
+    await h.app.queues.send.pause();
+    h.startWorkers();
+    await (await import('../src/schedule/tick.js')).runTick(h.app);
+    await h.app.queues.send.obliterate({ force: true });
+    await h.app.queues.send.resume();
+    await h.tickAndSettle();
+    expect(h.sandbox.invoices()).toHaveLength(1);
+    expect(h.app.db.select().from(paymentLinks).get()?.status).toBe('open');
+  });
+});
