@@ -30,8 +30,9 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
     const { linkId } = job.data;
     const link = getLink(ctx.db, linkId);
     if (!link) throw new UnrecoverableError(`link ${linkId} does not exist`);
-    // Expired links are still worth one look when a callback/webhook says someone paid them.
-    const checkable = link.status === 'open' || (link.status === 'expired' && job.data.reason === 'hint');
+    // Expired or superseded links are still worth one look when a callback/webhook says someone paid
+    // them: a payment that lands on an old link still counts.
+    const checkable = link.status === 'open' || (job.data.reason === 'hint' && (link.status === 'expired' || link.status === 'canceled'));
     if (!checkable || !link.providerInvoiceId) return { outcome: 'skipped', linkId, reason: `link is ${link.status}` };
     const found = loadChargeContext(ctx.db, link.chargeId);
     if (!found) throw new UnrecoverableError(`charge ${link.chargeId} does not exist`);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { RentlinkError } from './errors.js';
 
@@ -40,8 +40,12 @@ export async function provideRedis(url: string | undefined, embedded: EmbeddedRe
  * `noeviction`, so queued jobs are never evicted), and waits until it answers PING.
  */
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<RedisHandle> {
-  assertRedisServerInstalled();
   const dataDir = resolve(options.dataDir);
+  // Another rentlink process (e.g. `start`) may already run the private Redis for this data dir: share
+  // it rather than start a second server on the same AOF files. Only the starter stops it.
+  const running = await findRunningEmbedded(dataDir);
+  if (running) return { url: running, connect: () => connectRedis(running), stop: async () => {}, embedded: true };
+  assertRedisServerInstalled();
   mkdirSync(dataDir, { recursive: true });
   const port = options.port || (await freePort());
   const args = [
@@ -54,7 +58,35 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child, () => stderr);
-  return { url, connect: () => connectRedis(url), stop: () => stopChild(child), embedded: true };
+  const marker = join(dataDir, MARKER_FILE);
+  writeFileSync(marker, JSON.stringify({ url, pid: child.pid }));
+  const stop = async () => {
+    rmSync(marker, { force: true });
+    await stopChild(child);
+  };
+  return { url, connect: () => connectRedis(url), stop, embedded: true };
+}
+
+/** Written next to the AOF while a rentlink process runs the embedded redis-server. */
+const MARKER_FILE = 'rentlink-redis.json';
+
+async function findRunningEmbedded(dataDir: string): Promise<string | null> {
+  let url: string;
+  try {
+    url = (JSON.parse(readFileSync(join(dataDir, MARKER_FILE), 'utf8')) as { url: string }).url;
+  } catch {
+    return null;
+  }
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG' ? url : null;
+  } catch {
+    return null;
+  } finally {
+    client.disconnect();
+  }
 }
 
 function assertRedisServerInstalled(): void {
