@@ -8,6 +8,7 @@ import {
   markLinkCanceled, markLinkExpired, markLinkPaid, recordPendingCheck,
 } from '../src/db/status-transitions.js';
 import { errorMessage } from '../src/errors.js';
+import { noteLinkError } from '../src/db/transitions.js';
 import { isProviderError, type LinkStatus } from '../src/providers/types.js';
 import { sendJobId, sendJobOptions, type StatusJobData } from '../src/queues.js';
 import type { AdaptiveRateLimiter } from '../src/ratelimit.js';
@@ -49,11 +50,24 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
         await limiter?.rateLimited(err.retryAfterMs);
         return handleRateLimit(ctx, ctx.queues.status, 'status', job, token, err);
       }
-      if (isProviderError(err, 'rejected')) throw new UnrecoverableError(errorMessage(err));
-      throw err;
+      return handleStatusError(ctx, job, link, err);
     }
     return applyStatus(ctx, found, link, status);
   };
+}
+
+/**
+ * A check that failed for good (rejected, or out of attempts) stays in the failed list for the operator,
+ * and the link moves on to its next planned check, so one bad answer never stops polling for good.
+ */
+function handleStatusError(ctx: AppContext, job: Job<StatusJobData>, link: PaymentLink, err: unknown): never {
+  const now = ctx.clock.now();
+  const message = errorMessage(err);
+  const final = isProviderError(err, 'rejected') || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  noteLinkError(ctx.db, link.id, message, now);
+  if (final && link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now, message);
+  if (isProviderError(err, 'rejected')) throw new UnrecoverableError(message);
+  throw err;
 }
 
 async function applyStatus(ctx: AppContext, found: ChargeContext, link: PaymentLink, status: LinkStatus): Promise<CheckResult> {

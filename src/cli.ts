@@ -17,6 +17,9 @@ registerAdminCommands(program);
 
 try {
   await program.parseAsync(process.argv);
+  // Every command has finished its work here (`start` and `sandbox` return only after shutdown), so a
+  // library's lingering timer or socket must not keep the process alive.
+  process.exit(process.exitCode ?? 0);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   process.stderr.write(`rentlink: ${errorMessage(err)} [${errorCode(err)}]\n`);

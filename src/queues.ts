@@ -47,17 +47,20 @@ export function createQueues(connection: Redis, config: Pick<Config, 'QUEUE_PREF
   };
 }
 
-/** Completed jobs are kept a while for the dashboard; failed ones stay until an operator acts. */
-const KEEP = { removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 }, removeOnFail: false } as const;
-
+/**
+ * A completed send is removed at once: SQLite (an open link) is what stops a second send, and a kept
+ * id would block re-queueing a send that was skipped (e.g. while its lease was paused).
+ */
 export function sendJobOptions(config: Pick<Config, 'SEND_ATTEMPTS' | 'RETRY_BASE_DELAY_MS'>): JobsOptions {
   return {
     attempts: config.SEND_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.RETRY_BASE_DELAY_MS, jitter: 0.5 },
-    ...KEEP,
+    removeOnComplete: true,
+    removeOnFail: false,
   };
 }
 
+/** Completed checks are kept a day for the dashboard (their ids change with every check); failed ones until an operator acts. */
 export function statusJobOptions(config: Pick<Config, 'STATUS_ATTEMPTS' | 'RETRY_BASE_DELAY_MS'>): JobsOptions {
   return {
     attempts: config.STATUS_ATTEMPTS,

@@ -61,21 +61,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 }
 
-/** Stops the service on SIGINT/SIGTERM: cron first, then active jobs (bounded), then Redis and SQLite. */
-export function stopOnSignals(service: Service, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn('second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    service.stop().then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+/**
+ * Stops the service on SIGINT/SIGTERM: cron first, then active jobs (bounded), then Redis and SQLite.
+ * Resolves once stopped; a second signal exits at once.
+ */
+export function stopOnSignals(service: Service, logger: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn('second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      service.stop().then(resolve, reject);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 }

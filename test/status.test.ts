@@ -83,6 +83,19 @@ describe('paid', () => {
     expect(charge()?.status).toBe('paid');
     expect(eventsOf('payment.refund_review')).toHaveLength(1);
   });
+
+  it('a check that fails for good is listed as failed, and the link still gets its next planned check', async () => {
+    const link = await withOpenLink();
+    h.sandbox.injectFault('GetPaymentStatus', { kind: 'html-403' }, 1);
+    h.clock.advance(16 * MINUTE);
+    await h.tickAndSettle();
+    expect(await h.app.queues.status.getJobCounts('failed')).toEqual({ failed: 1 });
+    expect(links()[0]?.lastError).toMatch(/HTTP 403/);
+    h.sandbox.pay(String(link.providerInvoiceId));
+    h.clock.advance(HOUR);
+    await h.tickAndSettle();
+    expect(charge()?.status).toBe('paid');
+  });
 });
 
 describe('expiry and reissue', () => {

@@ -21,7 +21,7 @@ export function registerCoreCommands(program: Command): void {
     .action(async () => {
       const env = commandEnv();
       const service = await startService({ ...env, extraRoutes: [registerAdminRoutes] });
-      stopOnSignals(service, env.logger);
+      await stopOnSignals(service, env.logger);
     });
 
   program.command('tick')
@@ -85,9 +85,11 @@ export function registerCoreCommands(program: Command): void {
         ...(opts.webhookUrl && secret ? { webhookUrl: opts.webhookUrl, webhookSecret: secret } : {}),
       });
       process.stdout.write(`sandbox listening on ${sandbox.url} (token: sandbox-token) — point MYFATOORAH_BASE_URL here\n`);
-      const stop = () => void sandbox.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      await new Promise<void>((resolve) => {
+        const stop = () => void sandbox.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   program.command('demo')

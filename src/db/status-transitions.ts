@@ -38,6 +38,10 @@ export function markLinkPaid(db: Db, linkId: number, facts: PaymentFacts, now: n
     }).where(eq(paymentLinks.id, linkId)).run();
     const details = { paymentId: facts.paymentId, gateway: facts.gateway, amountMinor: facts.amountMinor, providerStatus: facts.rawStatus, wasLinkStatus: link.status, transactions: facts.transactions };
     if (facts.duplicatePayment) recordEvent(tx, { at: now, type: 'payment.refund_review', actor: 'worker', ...ids, details: { reason: 'provider reports DuplicatePayment: the tenant paid this link more than once', ...details } });
+    if (charge.status === 'void') {
+      // Money came in on a charge the operator had voided: it counts, and someone should look at it.
+      recordEvent(tx, { at: now, type: 'payment.refund_review', actor: 'worker', ...ids, details: { reason: 'payment on a voided charge', ...details } });
+    }
     if (charge.status === 'paid') {
       recordEvent(tx, { at: now, type: 'payment.refund_review', actor: 'worker', ...ids, details: { reason: 'charge was already paid through another link', ...details } });
       return 'paid-again';
@@ -96,8 +100,8 @@ export function markLinkCanceled(db: Db, linkId: number, rawStatus: string, now:
   });
 }
 
-/** Still pending: count the check and set the next one from the poll plan. */
-export function recordPendingCheck(db: Db, link: PaymentLink, nextCheckAt: number, now: number): void {
-  db.update(paymentLinks).set({ pollCount: sql`${paymentLinks.pollCount} + 1`, nextCheckAt, lastError: null, updatedAt: now })
+/** Still pending (or the check failed): count it and set the next one from the poll plan. */
+export function recordPendingCheck(db: Db, link: PaymentLink, nextCheckAt: number, now: number, lastError: string | null = null): void {
+  db.update(paymentLinks).set({ pollCount: sql`${paymentLinks.pollCount} + 1`, nextCheckAt, lastError, updatedAt: now })
     .where(and(eq(paymentLinks.id, link.id), eq(paymentLinks.status, 'open'))).run();
 }

@@ -1,0 +1,107 @@
+import { alias } from 'drizzle-orm/sqlite-core';
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { CHARGE_STATUSES, charges, leases, paymentLinks, tenants, type ChargeStatus } from '../db/schema.js';
+import { RentlinkError } from '../errors.js';
+import { toDecimalString } from '../money.js';
+
+/**
+ * What the operator tools share: the one way a charge is shown (with its lease, tenant and latest
+ * link), input validation with messages an operator can act on, and small formatting helpers.
+ */
+
+/** A charge as the operator sees it. `link*` describe the charge's latest attempt. */
+export interface ChargeRow {
+  id: number;
+  leaseRef: string;
+  tenantName: string;
+  unit: string;
+  period: string;
+  dueDate: string;
+  /** Decimal in major units with the currency's exponent, e.g. "450.750". */
+  amount: string;
+  amountMinor: number;
+  currency: string;
+  status: string;
+  statusReason: string | null;
+  reissueCount: number;
+  linkStatus: string | null;
+  linkUrl: string | null;
+  /** ISO instant. */
+  paidAt: string | null;
+  /** The payment that settled the charge (from its paid link, which may be an earlier attempt). */
+  paymentId: string | null;
+}
+
+const latestLink = alias(paymentLinks, 'latest_link');
+
+/** Selects charge rows matching `where` (over charges/leases/tenants), in the given order. */
+export function selectChargeRows(db: Db, where: SQL | undefined, order: 'oldest-first' | 'newest-first' = 'newest-first'): ChargeRow[] {
+  const byPeriod = order === 'oldest-first' ? asc(charges.period) : desc(charges.period);
+  const rows = db
+    .select({
+      charge: charges, leaseRef: leases.ref, unit: leases.unit, tenantName: tenants.name,
+      linkStatus: latestLink.status, linkUrl: latestLink.url,
+      paymentId: sql<string | null>`(SELECT ${paymentLinks.paymentId} FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id} AND ${paymentLinks.status} = 'paid' ORDER BY ${paymentLinks.attempt} LIMIT 1)`,
+    })
+    .from(charges)
+    .innerJoin(leases, eq(leases.id, charges.leaseId))
+    .innerJoin(tenants, eq(tenants.id, leases.tenantId))
+    .leftJoin(latestLink, and(
+      eq(latestLink.chargeId, charges.id),
+      eq(latestLink.attempt, sql`(SELECT MAX(${paymentLinks.attempt}) FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id})`),
+    ))
+    .where(where)
+    .orderBy(byPeriod, asc(leases.ref), asc(charges.id))
+    .all();
+  return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId }) => ({
+    id: charge.id, leaseRef, tenantName, unit, period: charge.period, dueDate: charge.dueDate,
+    amount: toDecimalString(charge.amountMinor, charge.currency), amountMinor: charge.amountMinor, currency: charge.currency,
+    status: charge.status, statusReason: charge.statusReason, reissueCount: charge.reissueCount,
+    linkStatus: linkStatus ?? null, linkUrl: linkUrl ?? null, paidAt: isoOrNull(charge.paidAt), paymentId: paymentId ?? null,
+  }));
+}
+
+/** Epoch ms → ISO string; null stays null. */
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Throws a readable error unless `period` is `YYYY-MM`. */
+export function assertPeriod(period: string): string {
+  if (!PERIOD.test(period)) throw new RentlinkError('INVALID_STATE', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
+  return period;
+}
+
+/** Throws a readable error unless `status` is a charge status. */
+export function assertChargeStatus(status: string): ChargeStatus {
+  if (!(CHARGE_STATUSES as readonly string[]).includes(status)) {
+    throw new RentlinkError('INVALID_STATE', `status must be one of ${CHARGE_STATUSES.join(', ')}; got "${status}"`);
+  }
+  return status as ChargeStatus;
+}
+
+/** `YYYY-MM` moved by `months` (negative goes back). */
+export function shiftPeriod(period: string, months: number): string {
+  const [year, month] = assertPeriod(period).split('-').map(Number) as [number, number];
+  const index = year * 12 + (month - 1) + months;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** A reason as stored in events: trimmed, and null when none was given. */
+export function cleanReason(reason: string | null | undefined): string | null {
+  const trimmed = reason?.trim() ?? '';
+  return trimmed === '' ? null : trimmed;
+}
+
+/** The error every operator tool raises for an unknown charge id (the CLI prints its message). */
+export function chargeNotFound(id: number): RentlinkError {
+  return new RentlinkError('NOT_FOUND', `charge ${id} not found`);
+}
+
+/** The error for an unknown lease ref. */
+export function leaseNotFound(ref: string): RentlinkError {
+  return new RentlinkError('NOT_FOUND', `lease "${ref}" not found`);
+}

@@ -1,0 +1,47 @@
+import { createApp, type App } from '../app.js';
+import type { Clock } from '../clock.js';
+import { closeDb, openDb, type Db } from '../db/open.js';
+import { RentlinkError } from '../errors.js';
+import { commandEnv } from './shared.js';
+
+/** Plumbing for the operator commands: opening what a command needs and closing it again. */
+
+/** For commands that touch SQLite only: no Redis, no provider. */
+export async function withDb(fn: (ctx: { db: Db; clock: Clock }) => void | Promise<void>): Promise<void> {
+  const env = commandEnv();
+  const db = openDb(env.config.DATABASE_PATH);
+  try {
+    await fn({ db, clock: env.clock });
+  } finally {
+    closeDb(db);
+  }
+}
+
+/** For commands that need the queues (retry, reissue): the whole App, closed afterwards. */
+export async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
+  const app = await createApp(commandEnv());
+  try {
+    await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** `--queue`: send, status, or absent for both. */
+export function parseQueue(value: string | undefined): 'send' | 'status' | undefined {
+  if (value === undefined || value === 'send' || value === 'status') return value;
+  throw new RentlinkError('INVALID_STATE', `--queue must be send or status, got "${value}"`);
+}
+
+/** `key  value` lines under a title, for one record. */
+export function printDetail(title: string, record: Record<string, unknown>): void {
+  const keys = Object.keys(record);
+  const width = Math.max(...keys.map((k) => k.length));
+  const lines = keys.map((k) => `  ${k.padEnd(width)}  ${show(record[k])}`);
+  process.stdout.write(`${title}\n${lines.join('\n')}\n`);
+}
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
