@@ -185,6 +185,21 @@ export function formatWallClock(ms: number, timeZone: string): string {
  *   is the transition itself (e.g. 01:30 on London's spring-forward day → 02:00 BST = 01:00 UTC).
  */
 export function zonedWallClockToInstant(date: LocalDate, time: WallTime, timeZone: string): number {
+  // Pure and called for every lease on every tick with few distinct arguments (due days × lead days ×
+  // zones): memoised, because each call costs several Intl formatToParts (bench: tick.steady-state).
+  const key = `${date}T${time}@${timeZone}`;
+  const cached = instantCache.get(key);
+  if (cached !== undefined) return cached;
+  if (instantCache.size >= INSTANT_CACHE_LIMIT) instantCache.clear();
+  const instant = computeZonedInstant(date, time, timeZone);
+  instantCache.set(key, instant);
+  return instant;
+}
+
+const INSTANT_CACHE_LIMIT = 50_000;
+const instantCache = new Map<string, number>();
+
+function computeZonedInstant(date: LocalDate, time: WallTime, timeZone: string): number {
   const { year, month, day } = parseDate(date);
   const { hour, minute, second } = parseTime(time);
   const target = Date.UTC(year, month - 1, day, hour, minute, second);
