@@ -23,5 +23,6 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   process.stderr.write(`rentlink: ${errorMessage(err)} [${errorCode(err)}]\n`);
-  process.exit(1);
+  // Exit 2: the input was wrong and nothing changed (as for a bad import); 1 for everything else.
+  process.exit(['INVALID_INPUT', 'IMPORT_INVALID', 'CONFIG_INVALID'].includes(errorCode(err)) ? 2 : 1);
 }

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'STATUS_MISMATCH'
   | 'NOT_FOUND'
   | 'CONFLICT'
-  | 'INVALID_STATE';
+  | 'INVALID_STATE'
+  /** The caller's input is wrong (a filter, a missing reason); nothing was changed. */
+  | 'INVALID_INPUT';
 
 export class RentlinkError extends Error {
   readonly code: ErrorCode;

@@ -64,7 +64,7 @@ describe('rentlink CLI', () => {
 
   it('a bad setting is a clear error naming the variable', () => {
     const { code, stderr } = rentlink(['tick'], { STATUS_RATE_LIMIT_PER_SECOND: 'fast' });
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/STATUS_RATE_LIMIT_PER_SECOND/);
     expect(stderr).toContain('CONFIG_INVALID');
   });

@@ -132,7 +132,7 @@ async function dropSupersededSendJobs(ctx: AppContext, chargeId: number, attempt
  */
 export function voidCharge(ctx: { db: Db; clock: Clock }, id: number, reason: string): void {
   const why = cleanReason(reason);
-  if (!why) throw new RentlinkError('INVALID_STATE', `a reason is required to void charge ${id}`);
+  if (!why) throw new RentlinkError('INVALID_INPUT', `a reason is required to void charge ${id}`);
   const now = ctx.clock.now();
   ctx.db.transaction((tx) => {
     const charge = loadForAction(tx, id, 'void');

@@ -1,5 +1,21 @@
 import type { Hono } from 'hono';
 import type { App } from '../app.js';
+import { registerApiRoutes } from './api.js';
+import { adminGuard, registerLoginRoutes } from './auth.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { registerPages } from './pages.js';
+import { registerQueueBoard } from './queue-board.js';
 
-/** Admin API, pages, queue dashboard and metrics. */
-export function registerAdminRoutes(_http: Hono, _app: App): void {}
+/**
+ * Admin API (`/admin/api/*`), pages (`/admin`, `/admin/charges/:id`), login, the queue dashboard
+ * (`/admin/queues`) and `/metrics`. The guard is registered first: Hono runs middleware in
+ * registration order, so every /admin route after it is protected, including ones added later.
+ */
+export function registerAdminRoutes(http: Hono, app: App): void {
+  registerMetricsRoute(http, app);
+  http.use('/admin/*', adminGuard(app));
+  registerLoginRoutes(http, app);
+  registerApiRoutes(http, app);
+  registerQueueBoard(http, app);
+  registerPages(http, app);
+}

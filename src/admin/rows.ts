@@ -71,14 +71,14 @@ const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** Throws a readable error unless `period` is `YYYY-MM`. */
 export function assertPeriod(period: string): string {
-  if (!PERIOD.test(period)) throw new RentlinkError('INVALID_STATE', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
+  if (!PERIOD.test(period)) throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
   return period;
 }
 
 /** Throws a readable error unless `status` is a charge status. */
 export function assertChargeStatus(status: string): ChargeStatus {
   if (!(CHARGE_STATUSES as readonly string[]).includes(status)) {
-    throw new RentlinkError('INVALID_STATE', `status must be one of ${CHARGE_STATUSES.join(', ')}; got "${status}"`);
+    throw new RentlinkError('INVALID_INPUT', `status must be one of ${CHARGE_STATUSES.join(', ')}; got "${status}"`);
   }
   return status as ChargeStatus;
 }

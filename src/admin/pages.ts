@@ -1,0 +1,151 @@
+import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { App } from '../app.js';
+import { addMonths, instantToZonedParts, periodOf } from '../schedule/periods.js';
+import { fillSeries, lastPeriods, type SeriesPoint } from './chart.js';
+import { csrfOk, safeNext } from './auth.js';
+import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from './charges.js';
+import { InputError, parseId, PERIOD_PATTERN, statusForError } from './http-errors.js';
+import { listFailedJobs, retryFailedJobs } from './jobs.js';
+import { collectionReport, periodSeries } from './report.js';
+import { chargePage } from './views/charge.js';
+import { dashboardPage } from './views/dashboard.js';
+import { sendPage, type Flash } from './views/layout.js';
+
+const FLASH_COOKIE = 'rentlink_flash';
+const CHART_PERIODS = 12;
+
+/** The message for the next page view: a short-lived cookie, so a reload does not repeat it. */
+function setFlash(c: Context, flash: Flash): void {
+  setCookie(c, FLASH_COOKIE, JSON.stringify(flash), { path: '/admin', httpOnly: true, sameSite: 'Strict', maxAge: 60 });
+}
+
+function takeFlash(c: Context): Flash | null {
+  const raw = getCookie(c, FLASH_COOKIE);
+  if (!raw) return null;
+  deleteCookie(c, FLASH_COOKIE, { path: '/admin' });
+  try {
+    const value = JSON.parse(raw) as Partial<Flash>;
+    return (value.kind === 'ok' || value.kind === 'error') && typeof value.text === 'string' ? { kind: value.kind, text: value.text } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Calendar period "now" in the account's time zone (leases may use others; this is only the default view). */
+function currentPeriod(app: App): string {
+  return periodOf(instantToZonedParts(app.clock.now(), app.config.MYFATOORAH_TIMEZONE).date);
+}
+
+/**
+ * Which period the page opens on: the one asked for, else this calendar month, except that before a
+ * month's first charge exists while next month's links already went out (lead days), those are what
+ * the manager is collecting.
+ */
+function choosePeriod(app: App, asked: string | undefined): { period: string; charges: ReturnType<typeof listCharges> } {
+  if (asked && PERIOD_PATTERN.test(asked)) return { period: asked, charges: listCharges(app.db, { period: asked }) };
+  const now = currentPeriod(app);
+  const charges = listCharges(app.db, { period: now });
+  if (charges.length > 0) return { period: now, charges };
+  const next = addMonths(now, 1);
+  const upcoming = listCharges(app.db, { period: next });
+  return upcoming.length > 0 ? { period: next, charges: upcoming } : { period: now, charges };
+}
+
+function seriesByCurrency(app: App, until: string): Array<{ currency: string; points: SeriesPoint[] }> {
+  const periods = lastPeriods(until, CHART_PERIODS);
+  const rows = periodSeries(app.db, { periods: CHART_PERIODS, until });
+  const currencies = [...new Set(rows.map((r) => r.currency))].sort();
+  return currencies.map((currency) => ({ currency, points: fillSeries(periods, rows.filter((r) => r.currency === currency)) }));
+}
+
+/**
+ * chargeId → id of its failed send job, for charges that are still `failed` (Retry re-runs that job
+ * rather than reissuing a new link). With several, the latest attempt wins.
+ */
+async function failedSendJobs(app: App): Promise<Map<number, string>> {
+  const jobs = (await listFailedJobs(app, { queue: 'send' }))
+    .filter((j) => j.chargeId !== null && j.chargeStatus === 'failed')
+    .sort((a, b) => (a.attempt ?? 0) - (b.attempt ?? 0));
+  return new Map(jobs.map((j) => [j.chargeId as number, j.jobId]));
+}
+
+async function dashboard(c: Context, app: App): Promise<Response> {
+  const { period, charges } = choosePeriod(app, c.req.query('period'));
+  const now = app.clock.now();
+  return sendPage(c, dashboardPage({
+    period, previous: addMonths(period, -1), next: addMonths(period, 1), now, timeZone: app.config.MYFATOORAH_TIMEZONE,
+    report: collectionReport(app.db, { period }),
+    series: seriesByCurrency(app, period),
+    attention: chargesNeedingAttention(app.db, now),
+    periodCharges: charges,
+    failedSendJobs: await failedSendJobs(app),
+    csrf: c.get('adminAuth').csrf,
+    flash: takeFlash(c),
+  }));
+}
+
+async function chargeHistory(c: Context, app: App): Promise<Response> {
+  const id = Number(c.req.param('id'));
+  const history = Number.isSafeInteger(id) && id > 0 ? showCharge(app.db, id) : null;
+  if (!history) return c.notFound();
+  return sendPage(c, chargePage({
+    history, failedJobId: (await failedSendJobs(app)).get(id) ?? null,
+    timeZone: app.config.MYFATOORAH_TIMEZONE, csrf: c.get('adminAuth').csrf, flash: takeFlash(c),
+  }));
+}
+
+type Form = Record<string, string | File | (string | File)[]>;
+
+function field(form: Form, name: string): string {
+  const value = form[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/**
+ * A button on a page: checks the CSRF token, runs the action, and redirects back (303, so a reload
+ * does not post again) with the outcome as a flash message.
+ */
+function pageAction(app: App, run: (c: Context, form: Form) => Promise<string> | string) {
+  return async (c: Context) => {
+    const form = await c.req.parseBody();
+    if (!csrfOk(c, form['_csrf'])) return c.text('This form is stale or was not sent from the admin page: reload it and try again.', 403);
+    try {
+      setFlash(c, { kind: 'ok', text: await run(c, form) });
+    } catch (err) {
+      const mapped = statusForError(err);
+      if (!mapped) app.logger.error({ err: err instanceof Error ? err.message : String(err), path: c.req.path }, 'admin action failed');
+      setFlash(c, { kind: 'error', text: mapped?.message ?? 'The action failed; see the worker log.' });
+    }
+    return c.redirect(safeNext(field(form, 'back')), 303);
+  };
+}
+
+/** `GET /admin`, `GET /admin/charges/:id` and the page buttons (reissue, void, retry). */
+export function registerPages(http: Hono, app: App): void {
+  http.get('/admin', (c) => dashboard(c, app));
+  http.get('/admin/', (c) => c.redirect('/admin', 301));
+  http.get('/admin/charges/:id', (c) => chargeHistory(c, app));
+
+  http.post('/admin/charges/:id/reissue', pageAction(app, async (c, form) => {
+    const id = parseId(c.req.param('id'));
+    const { attempt } = await reissueCharge(app, id, field(form, 'reason') || 'reissued from the admin console');
+    return `Charge #${id}: a new link (attempt ${attempt}) is on its way.`;
+  }));
+
+  http.post('/admin/charges/:id/void', pageAction(app, (c, form) => {
+    const id = parseId(c.req.param('id'));
+    const reason = field(form, 'reason');
+    if (!reason) throw new InputError('A reason is required to void a charge.');
+    voidCharge(app, id, reason.slice(0, 500));
+    return `Charge #${id} is void: no more sends or status checks.`;
+  }));
+
+  http.post('/admin/jobs/retry', pageAction(app, async (_c, form) => {
+    const jobId = field(form, 'jobId');
+    if (!jobId) throw new InputError('Which job? The form carried no job id.');
+    const { retried, skipped } = await retryFailedJobs(app, { jobIds: [jobId], reason: 'retried from the admin console' });
+    if (retried.length === 0) throw new InputError(`Job ${jobId} was not retried: ${skipped[0]?.reason ?? 'it no longer exists'}.`);
+    return `Retrying ${jobId}: the link is being created again with the lease's current details.`;
+  }));
+}
