@@ -75,7 +75,14 @@ export function stopOnSignals(service: Service, logger: Logger): Promise<void> {
       }
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      service.stop().then(resolve, reject);
+      // Closing waits on Redis; if Redis itself is gone it would wait forever. Bound the whole stop.
+      const limitMs = service.app.config.SHUTDOWN_TIMEOUT_MS + 10_000;
+      const guard = setTimeout(() => {
+        logger.error({ limitMs }, 'shutdown did not finish in time (is Redis reachable?): exiting anyway; unfinished jobs will be retried');
+        process.exit(1);
+      }, limitMs);
+      guard.unref();
+      service.stop().then(resolve, reject).finally(() => clearTimeout(guard));
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

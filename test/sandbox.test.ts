@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -643,5 +646,22 @@ describe('control endpoints (standalone use)', () => {
     const index = await (await fetch(`${sb.url}/`)).text();
     expect(index).toContain(`href="/pay/${a}"`);
     expect(index).toContain(`href="/pay/${b}"`);
+  });
+});
+
+describe('persistence', () => {
+  it('keeps invoices, payments and id sequences in statePath across a restart', async () => {
+    const statePath = join(mkdtempSync(join(tmpdir(), 'sandbox-state-')), 'state.json');
+    const first = await start({ statePath });
+    const created = await api(first.sb, 'SendPayment', invoiceRequest({ CustomerReference: 'KEEP-1' }));
+    const invoiceId = (created.json as { Data: { InvoiceId: number } }).Data.InvoiceId;
+    first.sb.pay(invoiceId);
+    await first.sb.close();
+
+    const second = await start({ statePath });
+    const status = await api(second.sb, 'GetPaymentStatus', { Key: 'KEEP-1', KeyType: 'CustomerReference' });
+    expect(status.json).toMatchObject({ IsSuccess: true, Data: { InvoiceId: invoiceId, InvoiceStatus: 'Paid' } });
+    const next = await api(second.sb, 'SendPayment', invoiceRequest({ CustomerReference: 'KEEP-2' }));
+    expect((next.json as { Data: { InvoiceId: number } }).Data.InvoiceId).toBe(invoiceId + 1);
   });
 });

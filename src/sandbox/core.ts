@@ -1,9 +1,11 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import type { Clock } from '../clock.js';
 import { formatTrackDate, localYear } from './dates.js';
 import { FaultQueue, TokenBucket } from './faults.js';
 import { paymentStatusChangedEvent, type ModelContext } from './models.js';
-import { InvoiceStore, type PaymentOptions, type PaymentOutcome } from './state.js';
+import { InvoiceStore, type PaymentOptions, type PaymentOutcome, type StoreState } from './state.js';
 import { WebhookDispatcher, type SandboxLogger } from './webhooks.js';
 
 /**
@@ -33,6 +35,8 @@ export interface CoreOptions {
   defaultValidityMs: number;
   statusRateLimitPerSecond: number | null;
   webhook: { url: string; secret: string; retryDelayMs: number } | null;
+  /** JSON file the invoices are kept in across restarts; none: in memory only. */
+  statePath?: string;
   logger: SandboxLogger | undefined;
 }
 
@@ -60,7 +64,9 @@ export class SandboxCore {
       resultPageUrl: (invoiceId, paymentId) => `${this.publicBaseUrl}/pay/${invoiceId}/result?paymentId=${encodeURIComponent(paymentId)}`,
       trackDate: (ms) => formatTrackDate(ms, options.accountTimeZone),
       localYear: (ms) => localYear(ms, options.accountTimeZone),
+      ...(options.statePath ? { onChange: () => saveState(options.statePath as string, this.store.exportState()) } : {}),
     });
+    if (options.statePath) loadState(options.statePath, this.store);
     this.bucket = options.statusRateLimitPerSecond ? new TokenBucket(options.statusRateLimitPerSecond) : null;
     this.dispatcher = options.webhook
       ? new WebhookDispatcher({ ...options.webhook, clock: options.clock, logger: options.logger })
@@ -138,4 +144,17 @@ export class SandboxCore {
   releaseHolds(): void {
     for (const release of [...this.holds]) release();
   }
+}
+
+/** Writes the store atomically (temp file + rename), so a crash never leaves half a file. */
+function saveState(path: string, state: StoreState): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, JSON.stringify(state));
+  renameSync(temp, path);
+}
+
+function loadState(path: string, store: InvoiceStore): void {
+  if (!existsSync(path)) return;
+  store.importState(JSON.parse(readFileSync(path, 'utf8')) as StoreState);
 }

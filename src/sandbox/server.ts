@@ -50,6 +50,8 @@ export interface SandboxOptions {
   /** Validity of invoices created without ExpiryDate ("portal default"); default 10 days. */
   defaultInvoiceValidityMs?: number;
   logger?: SandboxLogger;
+  /** Keep invoices in this JSON file across restarts (the demo and `start` share them); default in memory. */
+  statePath?: string;
 }
 
 export interface SandboxHandle {
@@ -120,6 +122,7 @@ function createCore(options: SandboxOptions): SandboxCore {
     statusRateLimitPerSecond: options.statusRateLimitPerSecond ?? null,
     webhook,
     logger: options.logger,
+    ...(options.statePath ? { statePath: options.statePath } : {}),
   });
 }
 

@@ -83,6 +83,15 @@ export interface StoreOptions {
   resultPageUrl: (invoiceId: number, paymentId: string) => string;
   trackDate: (epochMs: number) => string;
   localYear: (epochMs: number) => number;
+  /** Called after every change (create, pay, fail, cancel), e.g. to persist the store. */
+  onChange?: () => void;
+}
+
+/** Everything the store needs to resume after a restart. */
+export interface StoreState {
+  nextInvoiceId: number;
+  transactionSeq: number;
+  invoices: SandboxInvoice[];
 }
 
 export class InvoiceStore {
@@ -119,7 +128,19 @@ export class InvoiceStore {
       request,
     };
     this.byId.set(id, invoice);
+    this.options.onChange?.();
     return invoice;
+  }
+
+  exportState(): StoreState {
+    return { nextInvoiceId: this.nextInvoiceId, transactionSeq: this.transactionSeq, invoices: [...this.byId.values()] };
+  }
+
+  importState(state: StoreState): void {
+    this.byId.clear();
+    for (const invoice of state.invoices) this.byId.set(invoice.id, invoice);
+    this.nextInvoiceId = state.nextInvoiceId;
+    this.transactionSeq = state.transactionSeq;
   }
 
   get(id: number | string): SandboxInvoice | undefined {
@@ -166,6 +187,7 @@ export class InvoiceStore {
     const invoice = this.requirePayable(id, now, options);
     const transaction = this.addTransaction(invoice, 'Succss', now);
     invoice.status = invoice.transactions.filter((t) => t.status === 'Succss').length > 1 ? 'DuplicatePayment' : 'Paid';
+    this.options.onChange?.();
     return this.outcome(invoice, transaction, invoice.callBackUrl);
   }
 
@@ -173,6 +195,7 @@ export class InvoiceStore {
   fail(id: number | string, now: number, options: PaymentOptions = {}): PaymentOutcome {
     const invoice = this.requirePayable(id, now, options);
     const transaction = this.addTransaction(invoice, 'Failed', now);
+    this.options.onChange?.();
     return this.outcome(invoice, transaction, invoice.errorUrl);
   }
 
@@ -183,6 +206,7 @@ export class InvoiceStore {
       throw new RentlinkError('INVALID_STATE', `sandbox: invoice ${invoice.id} is paid and cannot be canceled`);
     }
     invoice.status = 'Canceled';
+    this.options.onChange?.();
     return invoice;
   }
 
