@@ -1,3 +1,5 @@
+import { instantToZonedParts, isValidLocalDate, isValidTimeZone, zonedWallClockToInstant } from '../schedule/periods.js';
+
 /**
  * Account-local date handling for the sandbox. MyFatoorah speaks wall-clock time of the account's
  * country with no offset (ExpiryDate in, CreatedDate/ExpiryDate/ExpiryTime out), so the sandbox converts
@@ -18,50 +20,17 @@ const MONTHS = [
   'July', 'August', 'September', 'October', 'November', 'December',
 ];
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** Throws a RangeError for a time zone Intl does not know, so a bad option fails at startup. */
 export function assertTimeZone(timeZone: string): void {
-  formatterFor(timeZone);
+  if (!isValidTimeZone(timeZone)) throw new RangeError(`Invalid time zone specified: ${timeZone}`);
 }
 
+// The zone math is rentlink's own (src/schedule/periods.ts); this file only adds MyFatoorah's formats.
 function wallClockAt(epochMs: number, timeZone: string): WallClock {
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return {
-    year: parts['year'] ?? 0,
-    month: parts['month'] ?? 0,
-    day: parts['day'] ?? 0,
-    hour: parts['hour'] ?? 0,
-    minute: parts['minute'] ?? 0,
-    second: parts['second'] ?? 0,
-  };
-}
-
-function wallClockAsUtc(wall: WallClock): number {
-  return Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-}
-
-/** Offset of the zone from UTC at an instant, in ms (whole seconds: Intl has no sub-second offsets). */
-function offsetAt(epochMs: number, timeZone: string): number {
-  const wholeSecond = Math.floor(epochMs / 1000) * 1000;
-  return wallClockAsUtc(wallClockAt(wholeSecond, timeZone)) - wholeSecond;
+  const { date, time } = instantToZonedParts(epochMs, timeZone);
+  const [year = 0, month = 0, day = 0] = date.split('-').map(Number);
+  const [hour = 0, minute = 0, second = 0] = time.split(':').map(Number);
+  return { year, month, day, hour, minute, second };
 }
 
 /**
@@ -69,18 +38,10 @@ function offsetAt(epochMs: number, timeZone: string): number {
  * (offsets and `Z` included: MyFatoorah wants local time) or an impossible date.
  */
 export function parseLocalDateTime(text: string, timeZone: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(text);
-  if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const wall: WallClock = { year, month, day, hour, minute, second };
-  const asUtc = wallClockAsUtc(wall);
-  // Date.UTC rolls 2026-02-30 over to March: reject instead of guessing.
-  const check = new Date(asUtc);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return null;
-  // Two passes settle the offset across a DST change (Gulf zones have none, Cairo does).
-  let guess = asUtc - offsetAt(asUtc, timeZone);
-  guess = asUtc - offsetAt(guess, timeZone);
-  return guess;
+  const match = /^(\d{4}-\d{2}-\d{2})T((\d{2}):(\d{2}):(\d{2}))$/.exec(text);
+  if (!match || !isValidLocalDate(match[1] as string)) return null;
+  if (Number(match[3]) > 23 || Number(match[4]) > 59 || Number(match[5]) > 59) return null;
+  return zonedWallClockToInstant(match[1] as string, match[2] as string, timeZone);
 }
 
 function pad(value: number, width = 2): string {
