@@ -1,7 +1,11 @@
 import type { Job } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildLinkRequest } from '../jobs/send-link.js';
+import { loadChargeContext } from '../src/db/links.js';
 import { charges, events, paymentLinks } from '../src/db/schema.js';
+import { ensureLinkRow, noteCreateCall } from '../src/db/transitions.js';
+import { createDueCharges } from '../src/schedule/tick.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';
 
 let h: Harness;
@@ -52,6 +56,27 @@ describe('tick → send queue → SendPayment', () => {
     expect(sendRequests(h)).toHaveLength(1);
     const [link] = h.app.db.select().from(paymentLinks).all();
     expect(link).toMatchObject({ status: 'open', createCalls: 1, providerInvoiceId: String(h.sandbox.invoices()[0]?.id) });
+    expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
+  });
+
+  it('a crash after the provider created the invoice but before it was stored: the re-run adopts it', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z' });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-CRASH' })));
+    // What a process that died mid-send leaves behind: the charge, the link row counted as called,
+    // and an invoice at the provider that SQLite never heard of. Redis lost the job too.
+    createDueCharges(h.app, h.clock.now());
+    const charge = h.app.db.select().from(charges).get();
+    const found = loadChargeContext(h.app.db, Number(charge?.id));
+    if (!found) throw new Error('no charge');
+    const link = ensureLinkRow(h.app.db, { chargeId: found.charge.id, leaseId: found.lease.id, attempt: 1, reference: 'KW-CRASH-2026-12-1', provider: 'myfatoorah', channel: 'ALL', expiresAt: Date.parse('2026-12-11T20:59:59Z') }, h.clock.now());
+    if (!link) throw new Error('no link');
+    noteCreateCall(h.app.db, link.id, h.clock.now());
+    await h.app.provider.createLink(buildLinkRequest(h.app, found, link));
+
+    await h.tickAndSettle();
+    expect(h.sandbox.invoicesByReference('KW-CRASH-2026-12-1')).toHaveLength(1);
+    expect(sendRequests(h)).toHaveLength(1);
+    expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({ status: 'open', providerInvoiceId: String(h.sandbox.invoices()[0]?.id) });
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
   });
 
