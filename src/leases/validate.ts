@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import { CHANNELS, LANGUAGES, type Channel, type Language } from '../db/schema.js';
+import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
+import { isValidLocalDate, isValidTimeZone } from '../schedule/periods.js';
+
+/**
+ * Validation of one lease row: every column on its own, then the rules that tie columns together.
+ * Problems are collected (never thrown) so a file reports every bad field of every row at once.
+ */
+/** The columns of a lease file, in the order the example file uses (any order is accepted). */
+export const LEASE_CSV_COLUMNS = [
+  'lease_ref', 'tenant_name', 'email', 'mobile', 'mobile_country_code', 'language', 'unit', 'amount',
+  'currency', 'due_day', 'lead_days', 'valid_days', 'timezone', 'channel', 'starts_on', 'ends_on', 'max_reissues',
+] as const;
+export type LeaseCsvColumn = (typeof LEASE_CSV_COLUMNS)[number];
+
+/** One problem in a lease file. `line` is the 1-based file line (the header is line 1). */
+export interface ImportIssue {
+  line: number;
+  field: string;
+  message: string;
+}
+
+/** A validated row, in the units the database stores (minor units, normalised mobile, …). */
+export interface LeaseRow {
+  line: number;
+  ref: string;
+  tenantName: string;
+  email: string | null;
+  /** National number, without the country code. */
+  mobile: string | null;
+  /** `+<digits>`. */
+  mobileCountryCode: string | null;
+  language: Language;
+  unit: string;
+  amountMinor: number;
+  currency: string;
+  dueDay: number;
+  leadDays: number;
+  validDays: number;
+  timezone: string;
+  channel: Channel;
+  startsOn: string;
+  endsOn: string | null;
+  maxReissues: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field rules. Each column is checked on its own (so every bad field of a row is reported), then
+// the rules that tie columns together (amount × currency, channel × contact, start × end) by hand.
+// ---------------------------------------------------------------------------------------------
+
+/** The raw value as shown in a message: quoted when it would otherwise be hard to read. */
+export function shown(raw: unknown): string {
+  const text = String(raw);
+  return /^[^\s,"]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+function wholeNumber(field: string, min: number, max: number, whenEmpty?: number) {
+  return z.string().transform((raw, ctx) => {
+    if (raw === '' && whenEmpty !== undefined) return whenEmpty;
+    const value = Number(raw);
+    if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
+    const message = raw === ''
+      ? `${field} is required (a whole number from ${min} to ${max})`
+      : `${field} must be a whole number from ${min} to ${max}, got ${shown(raw)}`;
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
+}
+
+function required(field: string, what: string) {
+  return z.string().min(1, { error: `${field} is required (${what})` });
+}
+
+function localDate(field: string) {
+  return z.string().refine(isValidLocalDate, {
+    error: (iss) => `${field} must be a real date written YYYY-MM-DD, got ${shown(iss.input)}`,
+  });
+}
+
+const FIELD_RULES = {
+  lease_ref: required('lease_ref', 'your own unique id for the lease')
+    .max(40, { error: (iss) => `lease_ref must be at most 40 characters, got ${String(iss.input).length}`, abort: true })
+    .regex(/^[A-Za-z0-9._-]+$/, { error: (iss) => `lease_ref may only contain letters, digits, ".", "_" and "-", got ${shown(iss.input)}` }),
+  tenant_name: required('tenant_name', "the tenant's full name"),
+  unit: required('unit', 'a label for the rented unit'),
+  email: z.union([z.literal(''), z.email({ error: (iss) => `email is not a valid address, got ${shown(iss.input)}` })])
+    .transform((v) => v || null),
+  language: z.string().transform((v) => v.toLowerCase() || 'en')
+    .pipe(z.enum(LANGUAGES, { error: (iss) => `language must be en or ar, got ${shown(iss.input)}` })),
+  amount: z.string().transform((raw, ctx) => {
+    if (raw === '') ctx.addIssue({ code: 'custom', message: 'amount is required (the monthly rent in major units, e.g. 450.750)' });
+    else if (/^-\d/.test(raw)) ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
+    else if (!/^\d+(?:\.\d+)?$/.test(raw)) {
+      ctx.addIssue({ code: 'custom', message: `amount must be a plain decimal in major units like 450.750 (no thousands separators or currency signs), got ${shown(raw)}` });
+    } else if (!/[1-9]/.test(raw)) ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
+    return raw;
+  }),
+  currency: z.string().transform((v) => v.toUpperCase()).refine(isKnownCurrency, {
+    error: (iss) => `currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
+  }),
+  due_day: wholeNumber('due_day', 1, 31),
+  lead_days: wholeNumber('lead_days', 0, 27, 0),
+  valid_days: wholeNumber('valid_days', 1, 90),
+  max_reissues: wholeNumber('max_reissues', 0, 12, 2),
+  timezone: z.string().refine(isValidTimeZone, {
+    error: (iss) => `timezone must be an IANA time zone such as Asia/Kuwait, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
+  }),
+  channel: z.string().transform((v) => v.toUpperCase())
+    .pipe(z.enum(CHANNELS, { error: (iss) => `channel must be one of ${CHANNELS.join(', ')}, got ${iss.input === '' ? 'nothing' : shown(iss.input)}` })),
+  starts_on: localDate('starts_on'),
+  ends_on: z.union([z.literal(''), localDate('ends_on')], { error: (iss) => `ends_on must be empty or a real date written YYYY-MM-DD, got ${shown(iss.input)}` })
+    .transform((v) => v || null),
+  mobile: z.string().transform((v) => v.replace(/[\s\-()]/g, '')),
+  mobile_country_code: z.string().transform((raw, ctx) => {
+    if (raw === '') return null;
+    const digits = /^(?:\+|00)?(\d{1,4})$/.exec(raw.replace(/[\s\-()]/g, ''))?.[1];
+    if (digits !== undefined) return `+${digits}`;
+    ctx.addIssue({ code: 'custom', message: `mobile_country_code must be 1 to 4 digits with an optional leading + (e.g. +965), got ${shown(raw)}` });
+    return z.NEVER;
+  }),
+} satisfies Record<LeaseCsvColumn, z.ZodType<unknown, string>>;
+
+type Fields = { [K in LeaseCsvColumn]?: z.output<(typeof FIELD_RULES)[K]> };
+
+function checkFields(raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): Fields {
+  const fields: Record<string, unknown> = {};
+  for (const column of LEASE_CSV_COLUMNS) {
+    const result = FIELD_RULES[column].safeParse(raw[column]);
+    if (result.success) fields[column] = result.data;
+    else issues.push({ line, field: column, message: result.error.issues[0]?.message ?? `${column} is invalid` });
+  }
+  return fields as Fields;
+}
+
+/** Amount in minor units, once both amount and currency passed their own checks. */
+function checkAmount(f: Fields, line: number, issues: ImportIssue[]): number | undefined {
+  if (f.amount === undefined || f.currency === undefined) return undefined;
+  const exponent = currencyExponent(f.currency);
+  const decimals = f.amount.split('.')[1]?.length ?? 0;
+  if (decimals > exponent) {
+    issues.push({ line, field: 'amount', message: `amount ${f.amount} has ${decimals} decimals but ${f.currency} allows at most ${exponent}` });
+    return undefined;
+  }
+  try {
+    return toMinorUnits(f.amount, f.currency);
+  } catch (err) {
+    issues.push({ line, field: 'amount', message: `amount ${f.amount} cannot be stored: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+// MyFatoorah's CustomerMobile rule.
+const MYFATOORAH_MOBILE = /^(?:(\+)|(00)|(\*)|())[0-9]{3,14}((#)|())$/;
+
+/** The national number: the country code is stripped when the mobile repeats it (`+965…`, `00965…`). */
+function checkMobile(f: Fields, line: number, issues: ImportIssue[]): string | null | undefined {
+  let mobile = f.mobile;
+  if (mobile === undefined || mobile === '') return mobile === '' ? null : undefined;
+  const code = f.mobile_country_code;
+  if (code) {
+    const digits = code.slice(1);
+    const prefix = [`+${digits}`, `00${digits}`].find((p) => mobile?.startsWith(p));
+    if (prefix) mobile = mobile.slice(prefix.length);
+  }
+  const problem = (message: string) => {
+    issues.push({ line, field: 'mobile', message });
+    return undefined;
+  };
+  // A prefix that is still there belongs to another country (or there was no code to split off).
+  if (/^(?:\+|00)/.test(mobile)) {
+    return problem(code
+      ? `mobile ${shown(mobile)} starts with a country code other than mobile_country_code ${code}`
+      : `mobile ${shown(mobile)} has an international prefix: put the country code in mobile_country_code and the national number in mobile`);
+  }
+  if (!MYFATOORAH_MOBILE.test(mobile) || mobile.length > 11) {
+    return problem(`mobile must be 3 to 11 digits once spaces, dashes, parentheses and the country code are removed, got ${shown(mobile)}`);
+  }
+  return mobile;
+}
+
+/** What the channel needs: EML/ALL an email, SMS/ALL a mobile and its country code. */
+function checkChannelContacts(f: Fields, raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): void {
+  const channel = f.channel;
+  if (channel === undefined) return;
+  if ((channel === 'EML' || channel === 'ALL') && raw.email === '') {
+    issues.push({ line, field: 'email', message: `channel ${channel} sends the link by email, so email is required` });
+  }
+  if (channel === 'SMS' || channel === 'ALL') {
+    if (raw.mobile === '') issues.push({ line, field: 'mobile', message: `channel ${channel} sends the link by SMS, so mobile is required` });
+    if (raw.mobile_country_code === '') {
+      issues.push({ line, field: 'mobile_country_code', message: `channel ${channel} sends the link by SMS, so mobile_country_code is required (e.g. +965)` });
+    }
+  }
+}
+
+/** Validates one record; returns the row when it has no problem (problems go to `issues`). */
+export function checkRow(raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): LeaseRow | null {
+  const before = issues.length;
+  const f = checkFields(raw, line, issues);
+  const amountMinor = checkAmount(f, line, issues);
+  const mobile = checkMobile(f, line, issues);
+  checkChannelContacts(f, raw, line, issues);
+  if (f.starts_on !== undefined && f.ends_on && f.ends_on < f.starts_on) {
+    issues.push({ line, field: 'ends_on', message: `ends_on ${f.ends_on} is before starts_on ${f.starts_on}` });
+  }
+  if (issues.length > before) return null;
+  // Every field passed, so none of these is undefined; the casts only tell TypeScript so.
+  return {
+    line,
+    ref: f.lease_ref as string,
+    tenantName: f.tenant_name as string,
+    email: f.email ?? null,
+    mobile: mobile ?? null,
+    mobileCountryCode: f.mobile_country_code ?? null,
+    language: f.language as Language,
+    unit: f.unit as string,
+    amountMinor: amountMinor as number,
+    currency: f.currency as string,
+    dueDay: f.due_day as number,
+    leadDays: f.lead_days as number,
+    validDays: f.valid_days as number,
+    timezone: f.timezone as string,
+    channel: f.channel as Channel,
+    startsOn: f.starts_on as string,
+    endsOn: f.ends_on ?? null,
+    maxReissues: f.max_reissues as number,
+  };
+}
