@@ -3,10 +3,9 @@ import { CHANNELS, LANGUAGES, type Channel, type Language } from '../db/schema.j
 import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
 import { isValidLocalDate, isValidTimeZone } from '../schedule/periods.js';
 
-/**
- * Validation of one lease row: every column on its own, then the rules that tie columns together.
- * Problems are collected (never thrown) so a file reports every bad field of every row at once.
- */
+// Validation of one lease row: every column on its own, then the rules that tie columns together.
+// Problems are collected (never thrown) so a file reports every bad field of every row at once.
+
 /** The columns of a lease file, in the order the example file uses (any order is accepted). */
 export const LEASE_CSV_COLUMNS = [
   'lease_ref', 'tenant_name', 'email', 'mobile', 'mobile_country_code', 'language', 'unit', 'amount',
