@@ -298,3 +298,16 @@ function snapshot() {
     events: h.app.db.select().from(events).all().length,
   };
 }
+
+describe('attention list', () => {
+  it('counts a charge as overdue from local midnight after its due date, in the lease time zone', async () => {
+    h = await createHarness({ now: NOW });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-DUE' })));
+    await h.tickAndSettle();
+    const refs = (at: string) => chargesNeedingAttention(h.app.db, Date.parse(at)).map((c) => c.leaseRef);
+    // Due 2026-12-01 in Asia/Kuwait (UTC+3): still due "today" at 23:30 local, overdue at 00:30 on the 2nd,
+    // although it is 2026-12-01 in UTC at both instants.
+    expect(refs('2026-12-01T20:30:00Z')).toEqual([]);
+    expect(refs('2026-12-01T21:30:00Z')).toEqual(['KW-DUE']);
+  });
+});

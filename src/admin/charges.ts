@@ -5,6 +5,7 @@ import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
 import { CHARGE_STATUSES, charges, events, leases, OPEN_LINK_STATUSES, paymentLinks, type Charge, type PaymentLink } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
+import { instantToZonedParts } from '../schedule/periods.js';
 import { sendJobId, sendJobOptions } from '../queues.js';
 import {
   assertChargeStatus, assertPeriod, chargeNotFound, cleanReason, leaseNotFound, selectChargeRows, type ChargeRow,
@@ -176,11 +177,15 @@ function closeOpenLink(tx: DbOrTx, charge: Charge, why: string, now: number): Pa
  * comparing it with the UTC date of `now` is off by at most a few hours, which is fine for a to-do list.
  */
 export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
-  const today = new Date(now).toISOString().slice(0, 10);
+  // Due dates are local to each lease: "overdue" means before today in that lease's time zone. SQL
+  // narrows by the UTC date + 1 (no zone is more than 14 h ahead), the zone check is per row.
+  const tomorrowUtc = new Date(now + 86_400_000).toISOString().slice(0, 10);
+  const zones = new Map(db.select({ ref: leases.ref, timezone: leases.timezone }).from(leases).all().map((l) => [l.ref, l.timezone]));
+  const isOverdue = (row: ChargeRow) => row.dueDate < instantToZonedParts(now, zones.get(row.leaseRef) ?? 'UTC').date;
   return selectChargeRows(db, or(
     inArray(charges.status, ['failed', 'expired']),
-    and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, today)),
-  )).sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
+    and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, tomorrowUtc)),
+  )).filter((row) => row.status === 'failed' || row.status === 'expired' || isOverdue(row)).sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
 }
 
 /** Failed first (something is broken), then expired, then merely overdue. */
