@@ -144,6 +144,6 @@ export function createStatusWorker(ctx: AppContext, connection: Redis, limiter: 
   return new Worker<StatusJobData, CheckResult>(ctx.queues.status.name, createStatusProcessor(ctx, limiter), {
     connection, prefix: ctx.config.QUEUE_PREFIX, concurrency: ctx.config.STATUS_CONCURRENCY,
     limiter: { max: Math.max(1, Math.floor(perSecond)), duration: Math.round((1000 * Math.max(1, Math.floor(perSecond))) / perSecond) },
-    maxStartedAttempts: ctx.config.STATUS_MAX_STARTED_ATTEMPTS,
+    maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
   });
 }

@@ -161,6 +161,6 @@ async function handleSendError(
 export function createSendWorker(ctx: AppContext, connection: Redis): Worker<SendJobData, SendResult> {
   return new Worker<SendJobData, SendResult>(ctx.queues.send.name, createSendProcessor(ctx), {
     connection, prefix: ctx.config.QUEUE_PREFIX, concurrency: ctx.config.SEND_CONCURRENCY,
-    maxStartedAttempts: ctx.config.STATUS_MAX_STARTED_ATTEMPTS,
+    maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
   });
 }

@@ -52,7 +52,7 @@ const envSchema = z.object({
   RETRY_BASE_DELAY_MS: intFrom(5_000, 1),
   STATUS_CONCURRENCY: intFrom(4, 1),
   STATUS_ATTEMPTS: intFrom(8, 1),
-  STATUS_MAX_STARTED_ATTEMPTS: intFrom(200, 1),
+  MAX_STARTED_ATTEMPTS: intFrom(200, 1),
   STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
   POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
   POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
