@@ -195,6 +195,16 @@ describe('webhooks and callbacks', () => {
     expect(links()[0]?.status).toBe('open');
   });
 
+  it('acknowledges V2 events other than payment status (e.g. refunds) without acting on them', async () => {
+    await withOpenLink({ http: true });
+    const body = JSON.stringify({ Event: { Code: 2, Name: 'REFUND_STATUS_CHANGED', CountryIsoCode: 'KWT', CreationDate: '2026-11-27T09:00:00', Reference: 'WH-R1' }, Data: { Refund: { Id: 'R1' } } });
+    const answer = await fetch(`${h.http?.url}/webhooks/myfatoorah`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'MyFatoorah-Signature': 'irrelevant' } });
+    expect(await answer.json()).toEqual({ ok: true, ignored: true });
+    await h.settle();
+    expect(eventsOf('webhook.ignored')).toHaveLength(1);
+    expect(statusCalls()).toHaveLength(0);
+  });
+
   it('a status answer for another invoice changes nothing and is recorded as a mismatch', async () => {
     h = await createHarness({ now: NOW, http: true });
     h.importCsv(csvOf(leaseLine({ lease_ref: 'A' }), leaseLine({ lease_ref: 'B', amount: '300' })));

@@ -19,6 +19,13 @@ export function registerWebhook(app: Hono, ctx: AppContext, secret: string | und
       return c.json({ error: 'webhooks are not configured (set MYFATOORAH_WEBHOOK_SECRET)' }, 503);
     }
     const raw = await c.req.text();
+    const otherEvent = v2EventCodeOtherThanPayment(raw);
+    if (otherEvent !== null) {
+      // Refund, supplier and other events sign other fields and ask nothing of rentlink: acknowledge
+      // them (so MyFatoorah stops retrying) and record that they came, without acting on them.
+      recordEvent(ctx.db, { at: now, type: 'webhook.ignored', actor: 'webhook', details: { eventCode: otherEvent, bytes: raw.length } });
+      return c.json({ ok: true, ignored: true });
+    }
     const hint = verifyMyFatoorahWebhook(raw, c.req.header(MYFATOORAH_SIGNATURE_HEADER), secret);
     if (!hint) {
       recordEvent(ctx.db, {
@@ -38,4 +45,14 @@ export function registerWebhook(app: Hono, ctx: AppContext, secret: string | und
     if (link) await queueHintedCheck(ctx, link, `webhook|${hint.dedupeKey}`, hint.paymentId);
     return c.json({ ok: true });
   });
+}
+
+/** The `Event.Code` of a V2 webhook that is not PAYMENT_STATUS_CHANGED (1); null otherwise. */
+function v2EventCodeOtherThanPayment(raw: string): number | null {
+  try {
+    const code = (JSON.parse(raw) as { Event?: { Code?: unknown } }).Event?.Code;
+    return typeof code === 'number' && code !== 1 ? code : null;
+  } catch {
+    return null;
+  }
 }
