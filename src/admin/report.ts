@@ -112,7 +112,7 @@ export interface SeriesPoint {
  */
 export function periodSeries(db: Db, opts: { periods: number; until: string }): SeriesPoint[] {
   if (!Number.isInteger(opts.periods) || opts.periods < 1 || opts.periods > 240) {
-    throw new RentlinkError('INVALID_STATE', `periods must be a whole number from 1 to 240, got ${opts.periods}`);
+    throw new RentlinkError('INVALID_INPUT', `periods must be a whole number from 1 to 240, got ${opts.periods}`);
   }
   const until = assertPeriod(opts.until);
   const from = shiftPeriod(until, -(opts.periods - 1));

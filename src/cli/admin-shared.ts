@@ -2,7 +2,7 @@ import { createApp, type App } from '../app.js';
 import type { Clock } from '../clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
 import { RentlinkError } from '../errors.js';
-import { commandEnv } from './shared.js';
+import { commandEnv, text } from './shared.js';
 
 /** Plumbing for the operator commands: opening what a command needs and closing it again. */
 
@@ -30,18 +30,13 @@ export async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
 /** `--queue`: send, status, or absent for both. */
 export function parseQueue(value: string | undefined): 'send' | 'status' | undefined {
   if (value === undefined || value === 'send' || value === 'status') return value;
-  throw new RentlinkError('INVALID_STATE', `--queue must be send or status, got "${value}"`);
+  throw new RentlinkError('INVALID_INPUT', `--queue must be send or status, got "${value}"`);
 }
 
 /** `key  value` lines under a title, for one record. */
 export function printDetail(title: string, record: Record<string, unknown>): void {
   const keys = Object.keys(record);
   const width = Math.max(...keys.map((k) => k.length));
-  const lines = keys.map((k) => `  ${k.padEnd(width)}  ${show(record[k])}`);
+  const lines = keys.map((k) => `  ${k.padEnd(width)}  ${text(record[k])}`);
   process.stdout.write(`${title}\n${lines.join('\n')}\n`);
-}
-
-function show(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

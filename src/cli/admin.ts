@@ -43,8 +43,8 @@ function registerJobCommands(program: Command): void {
     .option('--queue <queue>', 'send or status')
     .option('--reason <text>', 'why, for the audit trail')
     .action((jobIds: string[], opts: { all?: boolean; queue?: string; reason?: string }) => withApp(async (app) => {
-      if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_STATE', 'give job ids or --all, not both');
-      if (!opts.all && jobIds.length === 0) throw new RentlinkError('INVALID_STATE', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
+      if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_INPUT', 'give job ids or --all, not both');
+      if (!opts.all && jobIds.length === 0) throw new RentlinkError('INVALID_INPUT', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
       const result = await retryFailedJobs(app, { jobIds, all: opts.all === true, queue: parseQueue(opts.queue), reason: opts.reason });
       const out = process.stdout;
       out.write(result.retried.length > 0 ? `retried ${result.retried.length}: ${result.retried.join(', ')}\n` : 'nothing retried\n');
@@ -125,7 +125,7 @@ export function chargeTableRow(c: ChargeRow): Record<string, unknown> {
 function parseChargeId(text: string): number {
   const id = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(id) || id < 1) {
-    throw new RentlinkError('INVALID_STATE', `charge id must be a positive whole number, got "${text}"`);
+    throw new RentlinkError('INVALID_INPUT', `charge id must be a positive whole number, got "${text}"`);
   }
   return id;
 }

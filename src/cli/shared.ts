@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { OffsetClock, systemClock, type Clock } from '../clock.js';
 import { loadConfig, type Config } from '../config.js';
+import { RentlinkError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 
 /** What every command needs: validated config, a clock (honouring --now) and a logger on stderr. */
@@ -20,7 +21,7 @@ export function commandEnv(options: { now?: string } = {}): CommandEnv {
 
 function parseNow(value: string): number {
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new Error(`--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
+  if (!Number.isFinite(ms)) throw new RentlinkError('INVALID_INPUT', `--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
   return ms;
 }
 
@@ -28,7 +29,7 @@ export type OutputFormat = 'table' | 'json' | 'csv';
 
 export function parseFormat(value: string): OutputFormat {
   if (value === 'table' || value === 'json' || value === 'csv') return value;
-  throw new Error(`--format must be table, json or csv, got "${value}"`);
+  throw new RentlinkError('INVALID_INPUT', `--format must be table, json or csv, got "${value}"`);
 }
 
 /** Prints rows as an aligned table for people, JSON or CSV for scripts. */
@@ -54,7 +55,8 @@ export function printRows(rows: Array<Record<string, unknown>>, format: OutputFo
   process.stdout.write(`${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`);
 }
 
-function text(value: unknown): string {
+/** A value as one table cell or detail line: empty for null, JSON for objects. */
+export function text(value: unknown): string {
   if (value === null || value === undefined) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
