@@ -1,5 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -11,7 +9,8 @@ import { MyFatoorahProvider } from './providers/myfatoorah.js';
 import type { PaymentProvider } from './providers/types.js';
 import { createQueues } from './queues.js';
 import { provideRedis, type RedisHandle } from './redis.js';
-import { startSandbox, type SandboxHandle, type SandboxOptions } from './sandbox/server.js';
+import { provideLocalSandbox } from './sandbox/local.js';
+import type { SandboxHandle } from './sandbox/server.js';
 
 /** Signs the in-process sandbox's webhooks when no MYFATOORAH_WEBHOOK_SECRET is set; not a secret. */
 const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret';
@@ -85,59 +84,14 @@ async function chooseProvider(options: AppOptions, metrics: Metrics): Promise<{ 
     return { provider: new MyFatoorahProvider({ ...common, baseUrl: config.MYFATOORAH_BASE_URL, token: config.MYFATOORAH_TOKEN }), sandbox: null };
   }
   const sandboxProvider = (url: string) => new MyFatoorahProvider({ ...common, id: 'sandbox', baseUrl: url, token: 'sandbox-token' });
-  const files = sandboxFiles(config.DATABASE_PATH);
-  const running = await findRunningSandbox(files.marker);
-  if (running) {
-    logger.warn({ url: running.url }, 'MYFATOORAH_TOKEN is not set: using the sandbox provider another rentlink process runs');
-    return { provider: sandboxProvider(running.url), sandbox: null };
-  }
-  const sandbox = await startSandboxOnPreferredPort(config.SANDBOX_PORT || previousPort(files.marker), {
-    clock, accountTimeZone: config.MYFATOORAH_TIMEZONE, currency: config.MYFATOORAH_ACCOUNT_CURRENCY, statePath: files.state,
+  const local = await provideLocalSandbox(config.DATABASE_PATH, config.SANDBOX_PORT, {
+    clock, accountTimeZone: config.MYFATOORAH_TIMEZONE, currency: config.MYFATOORAH_ACCOUNT_CURRENCY,
     ...(options.sandboxWebhookUrl ? { webhookUrl: options.sandboxWebhookUrl, webhookSecret: config.MYFATOORAH_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET } : {}),
   });
-  if (files.marker) writeFileSync(files.marker, JSON.stringify({ url: sandbox.url, port: sandbox.port }));
-  logger.warn({ url: sandbox.url }, 'MYFATOORAH_TOKEN is not set: using the built-in sandbox provider (no real invoices are created)');
-  return { provider: sandboxProvider(sandbox.url), sandbox };
-}
-
-/**
- * The sandbox keeps its invoices next to the database and tries its previous port again, so links made
- * by `demo` or `tick` stay payable and checkable after a restart; a process that finds another's sandbox
- * running uses it instead of starting a second one.
- */
-function sandboxFiles(databasePath: string): { marker: string | null; state?: string } {
-  if (databasePath === ':memory:') return { marker: null };
-  const dir = dirname(resolve(databasePath));
-  return { marker: join(dir, 'sandbox.json'), state: join(dir, 'sandbox-state.json') };
-}
-
-function previousPort(marker: string | null): number {
-  if (!marker || !existsSync(marker)) return 0;
-  try {
-    return Number((JSON.parse(readFileSync(marker, 'utf8')) as { port?: number }).port) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function findRunningSandbox(marker: string | null): Promise<{ url: string; port: number } | null> {
-  if (!marker || !existsSync(marker)) return null;
-  try {
-    const saved = JSON.parse(readFileSync(marker, 'utf8')) as { url: string; port: number };
-    const answer = await fetch(`${saved.url}/_sandbox/invoices`, { signal: AbortSignal.timeout(500) });
-    return answer.ok ? saved : null;
-  } catch {
-    return null;
-  }
-}
-
-async function startSandboxOnPreferredPort(port: number, options: SandboxOptions): Promise<SandboxHandle> {
-  try {
-    return await startSandbox({ ...options, port });
-  } catch (err) {
-    if (port === 0 || !(err instanceof Error && 'code' in err && err.code === 'EADDRINUSE')) throw err;
-    return startSandbox({ ...options, port: 0 });
-  }
+  logger.warn({ url: local.url }, local.handle
+    ? 'MYFATOORAH_TOKEN is not set: using the built-in sandbox provider (no real invoices are created)'
+    : 'MYFATOORAH_TOKEN is not set: using the sandbox provider another rentlink process runs');
+  return { provider: sandboxProvider(local.url), sandbox: local.handle };
 }
 
 function observeCalls(metrics: Metrics) {

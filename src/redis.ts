@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { RentlinkError } from './errors.js';
+import { readMarker, removeMarker, writeMarker } from './markers.js';
 
 /** A Redis connection the whole process shares, plus how to let go of it. */
 export interface RedisHandle {
@@ -59,9 +60,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child, () => stderr);
   const marker = join(dataDir, MARKER_FILE);
-  writeFileSync(marker, JSON.stringify({ url, pid: child.pid }));
+  writeMarker(marker, { url, pid: child.pid });
   const stop = async () => {
-    rmSync(marker, { force: true });
+    removeMarker(marker);
     await stopChild(child);
   };
   return { url, connect: () => connectRedis(url), stop, embedded: true };
@@ -71,12 +72,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
 const MARKER_FILE = 'rentlink-redis.json';
 
 async function findRunningEmbedded(dataDir: string): Promise<string | null> {
-  let url: string;
-  try {
-    url = (JSON.parse(readFileSync(join(dataDir, MARKER_FILE), 'utf8')) as { url: string }).url;
-  } catch {
-    return null;
-  }
+  const url = readMarker<{ url: string }>(join(dataDir, MARKER_FILE))?.url;
+  if (!url) return null;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
   client.on('error', () => {});
   try {

@@ -1,0 +1,23 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+/**
+ * A small JSON file a process writes next to data it serves (the embedded Redis, the local sandbox), so
+ * another rentlink process on the same data finds and shares the running server instead of starting
+ * a second one on the same files. Readers must still check the server answers: a marker can be stale.
+ */
+export function readMarker<T extends object>(path: string | null): T | null {
+  if (!path) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+export function writeMarker(path: string, value: object): void {
+  writeFileSync(path, JSON.stringify(value));
+}
+
+export function removeMarker(path: string): void {
+  rmSync(path, { force: true });
+}
