@@ -64,8 +64,8 @@ function handleStatusError(ctx: AppContext, job: Job<StatusJobData>, link: Payme
   const now = ctx.clock.now();
   const message = errorMessage(err);
   const final = isProviderError(err, 'rejected') || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  noteLinkError(ctx.db, link.id, message, now);
   if (final && link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now, message);
+  else noteLinkError(ctx.db, link.id, message, now);
   if (isProviderError(err, 'rejected')) throw new UnrecoverableError(message);
   throw err;
 }
