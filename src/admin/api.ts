@@ -4,7 +4,8 @@ import type { App } from '../app.js';
 import { CHARGE_STATUSES } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
 import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from './charges.js';
-import { InputError, parseId, PERIOD_PATTERN, statusForError } from './http-errors.js';
+import { InputError, parseId, statusForError } from './http-errors.js';
+import { PERIOD_PATTERN } from './rows.js';
 import { listFailedJobs, retryFailedJobs } from './jobs.js';
 import { collectionReport } from './report.js';
 

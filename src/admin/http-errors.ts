@@ -38,6 +38,3 @@ export function parseId(raw: string | undefined): number {
   if (!raw || !/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id <= 0) throw new InputError(`"${raw ?? ''}" is not a charge id`);
   return id;
 }
-
-/** `YYYY-MM`, checked here too so the API answers before touching the database. */
-export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;

@@ -5,7 +5,8 @@ import { addMonths, instantToZonedParts, periodOf } from '../schedule/periods.js
 import { fillSeries, lastPeriods, type SeriesPoint } from './chart.js';
 import { csrfOk, safeNext } from './auth.js';
 import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from './charges.js';
-import { InputError, parseId, PERIOD_PATTERN, statusForError } from './http-errors.js';
+import { InputError, parseId, statusForError } from './http-errors.js';
+import { PERIOD_PATTERN } from './rows.js';
 import { listFailedJobs, retryFailedJobs } from './jobs.js';
 import { collectionReport, periodSeries } from './report.js';
 import { chargePage } from './views/charge.js';

@@ -3,7 +3,8 @@ import type { Db } from '../db/open.js';
 import { charges } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
 import { toDecimalString } from '../money.js';
-import { assertPeriod, selectChargeRows, shiftPeriod } from './rows.js';
+import { addMonths } from '../schedule/periods.js';
+import { assertPeriod, selectChargeRows } from './rows.js';
 
 /**
  * Collection reports. Every sum is SQLite's SUM over integer minor units (exact: SQLite sums integers
@@ -115,7 +116,7 @@ export function periodSeries(db: Db, opts: { periods: number; until: string }): 
     throw new RentlinkError('INVALID_INPUT', `periods must be a whole number from 1 to 240, got ${opts.periods}`);
   }
   const until = assertPeriod(opts.until);
-  const from = shiftPeriod(until, -(opts.periods - 1));
+  const from = addMonths(until, -(opts.periods - 1));
   const sums = db.select({
     period: charges.period, currency: charges.currency,
     paidMinor: sumWhere(is('paid')), openMinor: sumWhere(isOpen), expiredMinor: sumWhere(is('expired')), failedMinor: sumWhere(is('failed')),
@@ -129,7 +130,7 @@ export function periodSeries(db: Db, opts: { periods: number; until: string }): 
   const points: SeriesPoint[] = [];
   for (const currency of currencies) {
     for (let i = 0; i < opts.periods; i++) {
-      const period = shiftPeriod(from, i);
+      const period = addMonths(from, i);
       const s = byKey.get(`${period}|${currency}`);
       points.push({
         period, currency, paidMinor: s?.paidMinor ?? 0, openMinor: s?.openMinor ?? 0,

@@ -67,11 +67,12 @@ export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** `YYYY-MM`, month 01–12. */
+export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** Throws a readable error unless `period` is `YYYY-MM`. */
 export function assertPeriod(period: string): string {
-  if (!PERIOD.test(period)) throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
+  if (!PERIOD_PATTERN.test(period)) throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
   return period;
 }
 
@@ -81,13 +82,6 @@ export function assertChargeStatus(status: string): ChargeStatus {
     throw new RentlinkError('INVALID_INPUT', `status must be one of ${CHARGE_STATUSES.join(', ')}; got "${status}"`);
   }
   return status as ChargeStatus;
-}
-
-/** `YYYY-MM` moved by `months` (negative goes back). */
-export function shiftPeriod(period: string, months: number): string {
-  const [year, month] = assertPeriod(period).split('-').map(Number) as [number, number];
-  const index = year * 12 + (month - 1) + months;
-  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
 }
 
 /** A reason as stored in events: trimmed, and null when none was given. */
