@@ -173,8 +173,7 @@ function closeOpenLink(tx: DbOrTx, charge: Charge, why: string, now: number): Pa
 
 /**
  * What the operator should look at: failed charges (with their reason), expired ones, and charges
- * still scheduled/invoiced after their due date. The due date is a local date in the lease's zone;
- * comparing it with the UTC date of `now` is off by at most a few hours, which is fine for a to-do list.
+ * still scheduled/invoiced after their due date (a local date, compared with today in the lease's zone).
  */
 export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
   // Due dates are local to each lease: "overdue" means before today in that lease's time zone. SQL

@@ -1,6 +1,5 @@
-import { zonedWallClockToInstant } from '../schedule/periods.js';
+import { MONTH_NAMES, zonedWallClockToInstant } from '../schedule/periods.js';
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /**
  * Reads `Retry-After` (delta seconds or an HTTP date) as milliseconds from `now`; null when absent or
@@ -22,7 +21,7 @@ export function parseMyFatoorahExpiry(date: unknown, time: unknown, timeZone: st
   if (typeof date !== 'string') return null;
   const match = /^([A-Za-z]+)\s+(\d{1,2}),\s*(\d{4})$/.exec(date.trim());
   if (!match) return null;
-  const month = MONTHS.indexOf((match[1] as string).toLowerCase()) + 1;
+  const month = MONTH_NAMES.findIndex((name) => name.toLowerCase() === (match[1] as string).toLowerCase()) + 1;
   if (month === 0) return null;
   const localDate = `${match[3]}-${String(month).padStart(2, '0')}-${(match[2] as string).padStart(2, '0')}`;
   const timeMatch = typeof time === 'string' ? /^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.(\d+))?/.exec(time.trim()) : null;

@@ -1,4 +1,4 @@
-import { instantToZonedParts, isValidLocalDate, isValidTimeZone, zonedWallClockToInstant } from '../schedule/periods.js';
+import { instantToZonedParts, isValidLocalDate, isValidTimeZone, MONTH_NAMES, zonedWallClockToInstant } from '../schedule/periods.js';
 
 /**
  * Account-local date handling for the sandbox. MyFatoorah speaks wall-clock time of the account's
@@ -15,10 +15,6 @@ interface WallClock {
   second: number;
 }
 
-const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
-];
 
 /** Throws a RangeError for a time zone Intl does not know, so a bad option fails at startup. */
 export function assertTimeZone(timeZone: string): void {
@@ -61,7 +57,7 @@ export function formatLocalIso(epochMs: number, timeZone: string): string {
 /** `November 24, 2026` — GetPaymentStatus' ExpiryDate. */
 export function formatLongDate(epochMs: number, timeZone: string): string {
   const w = wallClockAt(epochMs, timeZone);
-  return `${MONTHS[w.month - 1] ?? '?'} ${w.day}, ${w.year}`;
+  return `${MONTH_NAMES[w.month - 1] ?? '?'} ${w.day}, ${w.year}`;
 }
 
 /** `13:49:17.623` — GetPaymentStatus' ExpiryTime. */

@@ -96,6 +96,9 @@ export function addMonths(period: Period, n: number): Period {
   return `${pad(Math.floor(index / 12), 4)}-${pad((index % 12) + 1)}`;
 }
 
+/** English month names, January first (MyFatoorah's `ExpiryDate` format and the admin pages use them). */
+export const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+
 /** The period a date falls in. */
 export function periodOf(date: LocalDate): Period {
   parseDate(date);

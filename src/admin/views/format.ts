@@ -1,7 +1,6 @@
 import { toDecimalString } from '../../money.js';
-import { formatWallClock } from '../../schedule/periods.js';
+import { formatWallClock, MONTH_NAMES } from '../../schedule/periods.js';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /** "1234567.500" → "1,234,567.500": string grouping, so no float ever touches an amount. */
 export function groupThousands(decimal: string): string {
@@ -32,12 +31,12 @@ export function axisAmount(minor: number, currency: string): string {
 /** "2026-12" → "December 2026". */
 export function periodLabel(period: string): string {
   const month = Number(period.slice(5, 7));
-  return `${MONTHS[month - 1] ?? period} ${period.slice(0, 4)}`;
+  return `${MONTH_NAMES[month - 1] ?? period} ${period.slice(0, 4)}`;
 }
 
 /** "2026-12" → "Dec". */
 export function shortMonth(period: string): string {
-  return (MONTHS[Number(period.slice(5, 7)) - 1] ?? period).slice(0, 3);
+  return (MONTH_NAMES[Number(period.slice(5, 7)) - 1] ?? period).slice(0, 3);
 }
 
 /**
