@@ -35,9 +35,13 @@ const percentile = (values: number[], p: number) => {
 };
 
 function csv(count: number): string {
-  const header = 'lease_ref,tenant_name,email,mobile,mobile_country_code,language,unit,amount,currency,due_day,lead_days,valid_days,timezone,channel,starts_on,ends_on,max_reissues';
-  const rows = Array.from({ length: count }, (_, i) =>
-    `B-${i},Tenant ${i},t${i}@example.com,5${String(1000000 + i).padStart(7, '0')},+965,en,Unit ${i},${250 + (i % 50)}.500,KWD,1,${5 + (i % 3)},10,Asia/Kuwait,LNK,2026-12-01,,2`);
+  const header =
+    'lease_ref,tenant_name,email,mobile,mobile_country_code,language,unit,amount,currency,due_day,lead_days,valid_days,timezone,channel,starts_on,ends_on,max_reissues';
+  const rows = Array.from(
+    { length: count },
+    (_, i) =>
+      `B-${i},Tenant ${i},t${i}@example.com,5${String(1000000 + i).padStart(7, '0')},+965,en,Unit ${i},${250 + (i % 50)}.500,KWD,1,${5 + (i % 3)},10,Asia/Kuwait,LNK,2026-12-01,,2`,
+  );
   return [header, ...rows].join('\n');
 }
 
@@ -50,7 +54,11 @@ async function main(): Promise<void> {
     await benchTick(dir, redis.url, sandbox.url, clock);
     await benchSendAndStatus(dir, redis.url, sandbox.url, clock);
     const memory = process.memoryUsage();
-    emit({ bench: 'memory', rssMb: Math.round(memory.rss / 1048576), heapUsedMb: Math.round(memory.heapUsed / 1048576) });
+    emit({
+      bench: 'memory',
+      rssMb: Math.round(memory.rss / 1048576),
+      heapUsedMb: Math.round(memory.heapUsed / 1048576),
+    });
   } finally {
     await sandbox.close();
     await redis.stop();
@@ -60,8 +68,15 @@ async function main(): Promise<void> {
 
 function config(dir: string, name: string, redisUrl: string, sandboxUrl: string) {
   return loadConfig({
-    DATABASE_PATH: join(dir, `${name}.db`), REDIS_URL: redisUrl, QUEUE_PREFIX: name, MYFATOORAH_TOKEN: 'sandbox-token',
-    MYFATOORAH_BASE_URL: sandboxUrl, SEND_CONCURRENCY: '8', STATUS_CONCURRENCY: '8', STATUS_RATE_LIMIT_PER_SECOND: '100000', POLL_JITTER: '0',
+    DATABASE_PATH: join(dir, `${name}.db`),
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: name,
+    MYFATOORAH_TOKEN: 'sandbox-token',
+    MYFATOORAH_BASE_URL: sandboxUrl,
+    SEND_CONCURRENCY: '8',
+    STATUS_CONCURRENCY: '8',
+    STATUS_RATE_LIMIT_PER_SECOND: '100000',
+    POLL_JITTER: '0',
   });
 }
 
@@ -73,14 +88,36 @@ async function benchTick(dir: string, redisUrl: string, sandboxUrl: string, cloc
     const created = createDueCharges(app, clock.now());
     const ms = performance.now() - started;
     const baselineMs = bareInsertBaseline(dir, created);
-    emit({ bench: 'tick.create-charges', leases: LEASES, charges: created, ms: Math.round(ms), perSecond: perSecond(created, ms), baseline: { what: 'bare better-sqlite3 insert, one transaction', ms: Math.round(baselineMs), perSecond: perSecond(created, baselineMs) } });
+    emit({
+      bench: 'tick.create-charges',
+      leases: LEASES,
+      charges: created,
+      ms: Math.round(ms),
+      perSecond: perSecond(created, ms),
+      baseline: {
+        what: 'bare better-sqlite3 insert, one transaction',
+        ms: Math.round(baselineMs),
+        perSecond: perSecond(created, baselineMs),
+      },
+    });
     const queueStarted = performance.now();
     const tick = await runTick(app);
-    emit({ bench: 'tick.queue-sends', jobs: tick.sendJobs, ms: Math.round(performance.now() - queueStarted), perSecond: perSecond(tick.sendJobs, performance.now() - queueStarted) });
+    emit({
+      bench: 'tick.queue-sends',
+      jobs: tick.sendJobs,
+      ms: Math.round(performance.now() - queueStarted),
+      perSecond: perSecond(tick.sendJobs, performance.now() - queueStarted),
+    });
     // What every minute costs once the month's charges exist: nothing new, every job id already queued.
     const steadyStarted = performance.now();
     const again = createDueCharges(app, clock.now());
-    emit({ bench: 'tick.steady-state-charges', leases: LEASES, chargesCreated: again, ms: Math.round(performance.now() - steadyStarted), note: 'every minute once the month is charged: due-date math for every active lease, nothing new' });
+    emit({
+      bench: 'tick.steady-state-charges',
+      leases: LEASES,
+      chargesCreated: again,
+      ms: Math.round(performance.now() - steadyStarted),
+      note: 'every minute once the month is charged: due-date math for every active lease, nothing new',
+    });
   } finally {
     await app.queues.send.obliterate({ force: true });
     await app.close();
@@ -90,16 +127,25 @@ async function benchTick(dir: string, redisUrl: string, sandboxUrl: string, cloc
 function bareInsertBaseline(dir: string, rows: number): number {
   const db = new Database(join(dir, 'baseline.db'));
   db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE c (id INTEGER PRIMARY KEY, lease_id INT, period TEXT, due_date TEXT, amount INT, UNIQUE(lease_id, period))');
+  db.exec(
+    'CREATE TABLE c (id INTEGER PRIMARY KEY, lease_id INT, period TEXT, due_date TEXT, amount INT, UNIQUE(lease_id, period))',
+  );
   const insert = db.prepare('INSERT OR IGNORE INTO c (lease_id, period, due_date, amount) VALUES (?, ?, ?, ?)');
   const started = performance.now();
-  db.transaction(() => { for (let i = 0; i < rows; i++) insert.run(i, '2026-12', '2026-12-01', 250500); })();
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(i, '2026-12', '2026-12-01', 250500);
+  })();
   const ms = performance.now() - started;
   db.close();
   return ms;
 }
 
-async function benchSendAndStatus(dir: string, redisUrl: string, sandboxUrl: string, clock: ManualClock): Promise<void> {
+async function benchSendAndStatus(
+  dir: string,
+  redisUrl: string,
+  sandboxUrl: string,
+  clock: ManualClock,
+): Promise<void> {
   const app = await createApp({ config: config(dir, 'send', redisUrl, sandboxUrl), clock, logger: silentLogger });
   const workers = startWorkers(app);
   try {
@@ -108,9 +154,24 @@ async function benchSendAndStatus(dir: string, redisUrl: string, sandboxUrl: str
     await runTick(app);
     await waitUntilIdle(app, { timeoutMs: 300_000, pollMs: 20 });
     const ms = performance.now() - started;
-    const open = app.db.select().from(paymentLinks).all().filter((l) => l.status === 'open').length;
+    const open = app.db
+      .select()
+      .from(paymentLinks)
+      .all()
+      .filter((l) => l.status === 'open').length;
     const baseline = await directCreateBaseline(sandboxUrl, clock, LINKS);
-    emit({ bench: 'send.links', links: open, ms: Math.round(ms), perSecond: perSecond(open, ms), concurrency: 8, baseline: { what: 'direct SendPayment calls, 8 at a time, no queue/DB', ms: Math.round(baseline.ms), perSecond: perSecond(LINKS, baseline.ms) } });
+    emit({
+      bench: 'send.links',
+      links: open,
+      ms: Math.round(ms),
+      perSecond: perSecond(open, ms),
+      concurrency: 8,
+      baseline: {
+        what: 'direct SendPayment calls, 8 at a time, no queue/DB',
+        ms: Math.round(baseline.ms),
+        perSecond: perSecond(LINKS, baseline.ms),
+      },
+    });
 
     const latencies: number[] = [];
     workers.status.on('completed', (job) => latencies.push((job.finishedOn ?? 0) - (job.processedOn ?? 0)));
@@ -119,9 +180,35 @@ async function benchSendAndStatus(dir: string, redisUrl: string, sandboxUrl: str
     await runTick(app);
     await waitUntilIdle(app, { timeoutMs: 300_000, pollMs: 20 });
     const statusMs = performance.now() - statusStarted;
-    const direct = await directStatusBaseline(sandboxUrl, clock, app.db.select().from(paymentLinks).all().map((l) => String(l.providerInvoiceId)));
-    emit({ bench: 'status.checks', checks: latencies.length, perSecond: perSecond(latencies.length, statusMs), p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), baseline: { what: 'direct GetPaymentStatus calls, sequential', p50Ms: percentile(direct, 50), p95Ms: percentile(direct, 95) } });
-    emit({ bench: 'send.charges-invoiced', charges: app.db.select().from(charges).all().filter((c) => c.status === 'invoiced').length });
+    const direct = await directStatusBaseline(
+      sandboxUrl,
+      clock,
+      app.db
+        .select()
+        .from(paymentLinks)
+        .all()
+        .map((l) => String(l.providerInvoiceId)),
+    );
+    emit({
+      bench: 'status.checks',
+      checks: latencies.length,
+      perSecond: perSecond(latencies.length, statusMs),
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      baseline: {
+        what: 'direct GetPaymentStatus calls, sequential',
+        p50Ms: percentile(direct, 50),
+        p95Ms: percentile(direct, 95),
+      },
+    });
+    emit({
+      bench: 'send.charges-invoiced',
+      charges: app.db
+        .select()
+        .from(charges)
+        .all()
+        .filter((c) => c.status === 'invoiced').length,
+    });
   } finally {
     await workers.close(5000);
     await app.queues.send.obliterate({ force: true });
@@ -131,22 +218,40 @@ async function benchSendAndStatus(dir: string, redisUrl: string, sandboxUrl: str
 }
 
 function directProvider(sandboxUrl: string, clock: ManualClock) {
-  return new MyFatoorahProvider({ baseUrl: sandboxUrl, token: 'sandbox-token', accountTimeZone: 'Asia/Kuwait', accountCurrency: 'KWD', timeoutMs: 15_000, clock });
+  return new MyFatoorahProvider({
+    baseUrl: sandboxUrl,
+    token: 'sandbox-token',
+    accountTimeZone: 'Asia/Kuwait',
+    accountCurrency: 'KWD',
+    timeoutMs: 15_000,
+    clock,
+  });
 }
 
 async function directCreateBaseline(sandboxUrl: string, clock: ManualClock, count: number): Promise<{ ms: number }> {
   const provider = directProvider(sandboxUrl, clock);
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < count) {
-      const i = next++;
-      await provider.createLink({
-        reference: `BASE-${i}`, customerName: 'Baseline', channel: 'LNK', email: null, mobile: null, mobileCountryCode: null,
-        language: 'en', amountMinor: 250500, currency: 'KWD', expiresAt: clock.now() + 10 * 86_400_000, userDefinedField: '{}',
-      });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < count) {
+        const i = next++;
+        await provider.createLink({
+          reference: `BASE-${i}`,
+          customerName: 'Baseline',
+          channel: 'LNK',
+          email: null,
+          mobile: null,
+          mobileCountryCode: null,
+          language: 'en',
+          amountMinor: 250500,
+          currency: 'KWD',
+          expiresAt: clock.now() + 10 * 86_400_000,
+          userDefinedField: '{}',
+        });
+      }
+    }),
+  );
   return { ms: performance.now() - started };
 }
 

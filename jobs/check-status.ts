@@ -4,9 +4,7 @@ import type { AppContext } from '../src/context.js';
 import { recordEvent } from '../src/db/events.js';
 import { getLink, loadChargeContext, type ChargeContext } from '../src/db/links.js';
 import type { PaymentLink } from '../src/db/schema.js';
-import {
-  markLinkCanceled, markLinkExpired, markLinkPaid, recordPendingCheck,
-} from '../src/db/status-transitions.js';
+import { markLinkCanceled, markLinkExpired, markLinkPaid, recordPendingCheck } from '../src/db/status-transitions.js';
 import { errorMessage } from '../src/errors.js';
 import { noteLinkError } from '../src/db/transitions.js';
 import { isProviderError, type LinkStatus } from '../src/providers/types.js';
@@ -33,7 +31,9 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
     if (!link) throw new UnrecoverableError(`link ${linkId} does not exist`);
     // Expired or superseded links are still worth one look when a callback/webhook says someone paid
     // them: a payment that lands on an old link still counts.
-    const checkable = link.status === 'open' || (job.data.reason === 'hint' && (link.status === 'expired' || link.status === 'canceled'));
+    const checkable =
+      link.status === 'open' ||
+      (job.data.reason === 'hint' && (link.status === 'expired' || link.status === 'canceled'));
     if (!checkable || !link.providerInvoiceId) return { outcome: 'skipped', linkId, reason: `link is ${link.status}` };
     const found = loadChargeContext(ctx.db, link.chargeId);
     if (!found) throw new UnrecoverableError(`charge ${link.chargeId} does not exist`);
@@ -42,7 +42,9 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
     try {
       await limiter?.acquire();
       status = await ctx.provider.getStatus({
-        invoiceId: link.providerInvoiceId, paymentId: job.data.paymentId ?? null, currency: found.charge.currency,
+        invoiceId: link.providerInvoiceId,
+        paymentId: job.data.paymentId ?? null,
+        currency: found.charge.currency,
       });
       await limiter?.succeeded();
     } catch (err) {
@@ -70,13 +72,31 @@ function handleStatusError(ctx: AppContext, job: Job<StatusJobData>, link: Payme
   throw err;
 }
 
-async function applyStatus(ctx: AppContext, found: ChargeContext, link: PaymentLink, status: LinkStatus): Promise<CheckResult> {
+async function applyStatus(
+  ctx: AppContext,
+  found: ChargeContext,
+  link: PaymentLink,
+  status: LinkStatus,
+): Promise<CheckResult> {
   const now = ctx.clock.now();
   const mismatch = findMismatch(found, link, status);
   if (mismatch) {
     recordEvent(ctx.db, {
-      at: now, type: 'status.mismatch', actor: 'worker', leaseId: found.lease.id, chargeId: found.charge.id, linkId: link.id,
-      details: { problem: mismatch, answer: { invoiceId: status.invoiceId, reference: status.reference, amountMinor: status.amountMinor, status: status.rawStatus } },
+      at: now,
+      type: 'status.mismatch',
+      actor: 'worker',
+      leaseId: found.lease.id,
+      chargeId: found.charge.id,
+      linkId: link.id,
+      details: {
+        problem: mismatch,
+        answer: {
+          invoiceId: status.invoiceId,
+          reference: status.reference,
+          amountMinor: status.amountMinor,
+          status: status.rawStatus,
+        },
+      },
     });
     ctx.logger.error({ linkId: link.id, problem: mismatch }, 'status answer does not match the link: ignored');
     if (link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
@@ -84,15 +104,25 @@ async function applyStatus(ctx: AppContext, found: ChargeContext, link: PaymentL
   }
   const transactions = status.transactions;
   if (status.state === 'paid') {
-    const outcome = markLinkPaid(ctx.db, link.id, {
-      paymentId: status.payment?.paymentId ?? null, gateway: status.payment?.gateway ?? null,
-      amountMinor: status.payment?.amountMinor ?? null, paidAt: status.payment?.paidAt ?? null,
-      rawStatus: status.rawStatus, duplicatePayment: status.duplicatePayment, transactions,
-    }, now);
+    const outcome = markLinkPaid(
+      ctx.db,
+      link.id,
+      {
+        paymentId: status.payment?.paymentId ?? null,
+        gateway: status.payment?.gateway ?? null,
+        amountMinor: status.payment?.amountMinor ?? null,
+        paidAt: status.payment?.paidAt ?? null,
+        rawStatus: status.rawStatus,
+        duplicatePayment: status.duplicatePayment,
+        transactions,
+      },
+      now,
+    );
     if (outcome === 'paid') ctx.logger.info({ chargeId: found.charge.id, linkId: link.id }, 'charge paid');
     return { outcome, linkId: link.id };
   }
-  if (link.status !== 'open') return { outcome: 'skipped', linkId: link.id, reason: `link is ${link.status} and still unpaid` };
+  if (link.status !== 'open')
+    return { outcome: 'skipped', linkId: link.id, reason: `link is ${link.status} and still unpaid` };
   if (status.state === 'canceled') {
     markLinkCanceled(ctx.db, link.id, status.rawStatus, now);
     return { outcome: 'canceled', linkId: link.id };
@@ -103,13 +133,29 @@ async function applyStatus(ctx: AppContext, found: ChargeContext, link: PaymentL
   return { outcome: 'pending', linkId: link.id };
 }
 
-async function expire(ctx: AppContext, found: ChargeContext, link: PaymentLink, status: LinkStatus, now: number): Promise<CheckResult> {
-  const result = markLinkExpired(ctx.db, link.id, { rawStatus: status.rawStatus, transactions: status.transactions }, now);
+async function expire(
+  ctx: AppContext,
+  found: ChargeContext,
+  link: PaymentLink,
+  status: LinkStatus,
+  now: number,
+): Promise<CheckResult> {
+  const result = markLinkExpired(
+    ctx.db,
+    link.id,
+    { rawStatus: status.rawStatus, transactions: status.transactions },
+    now,
+  );
   if (result.outcome !== 'reissue') return { outcome: 'expired', linkId: link.id, reissueAttempt: null };
   // The tick would queue it too; queueing now makes the reminder go out without waiting a minute.
-  await ctx.queues.send.add('send', { chargeId: found.charge.id, attempt: result.attempt }, {
-    ...sendJobOptions(ctx.config), jobId: sendJobId(found.charge.id, result.attempt),
-  });
+  await ctx.queues.send.add(
+    'send',
+    { chargeId: found.charge.id, attempt: result.attempt },
+    {
+      ...sendJobOptions(ctx.config),
+      jobId: sendJobId(found.charge.id, result.attempt),
+    },
+  );
   ctx.logger.info({ chargeId: found.charge.id, attempt: result.attempt }, 'link expired unpaid: reissuing');
   return { outcome: 'expired', linkId: link.id, reissueAttempt: result.attempt };
 }
@@ -130,8 +176,12 @@ function findMismatch(found: ChargeContext, link: PaymentLink, status: LinkStatu
 
 function planNext(ctx: AppContext, link: PaymentLink, now: number): number {
   return nextCheckAt({
-    createdAt: link.createdAt, expiresAt: link.expiresAt, pollCount: link.pollCount + 1, now,
-    plan: ctx.config.POLL_PLAN, jitter: ctx.config.POLL_JITTER,
+    createdAt: link.createdAt,
+    expiresAt: link.expiresAt,
+    pollCount: link.pollCount + 1,
+    now,
+    plan: ctx.config.POLL_PLAN,
+    jitter: ctx.config.POLL_JITTER,
   });
 }
 
@@ -139,11 +189,20 @@ function planNext(ctx: AppContext, link: PaymentLink, now: number): number {
  * The status Worker: BullMQ's limiter is the hard global ceiling (STATUS_RATE_LIMIT_PER_SECOND across
  * all processes); the adaptive limiter keeps the actual pace just under what the provider accepts.
  */
-export function createStatusWorker(ctx: AppContext, connection: Redis, limiter: AdaptiveRateLimiter | null): Worker<StatusJobData, CheckResult> {
+export function createStatusWorker(
+  ctx: AppContext,
+  connection: Redis,
+  limiter: AdaptiveRateLimiter | null,
+): Worker<StatusJobData, CheckResult> {
   const perSecond = ctx.config.STATUS_RATE_LIMIT_PER_SECOND;
   return new Worker<StatusJobData, CheckResult>(ctx.queues.status.name, createStatusProcessor(ctx, limiter), {
-    connection, prefix: ctx.config.QUEUE_PREFIX, concurrency: ctx.config.STATUS_CONCURRENCY,
-    limiter: { max: Math.max(1, Math.floor(perSecond)), duration: Math.round((1000 * Math.max(1, Math.floor(perSecond))) / perSecond) },
+    connection,
+    prefix: ctx.config.QUEUE_PREFIX,
+    concurrency: ctx.config.STATUS_CONCURRENCY,
+    limiter: {
+      max: Math.max(1, Math.floor(perSecond)),
+      duration: Math.round((1000 * Math.max(1, Math.floor(perSecond))) / perSecond),
+    },
     maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
   });
 }

@@ -17,12 +17,20 @@ export function backoffWithJitter(streak: number, random: () => number = Math.ra
  * `maxStartedAttempts` on the Worker keeps a job from bouncing forever.
  */
 export async function handleRateLimit(
-  ctx: AppContext, queue: Queue, queueName: string, job: Job, _token: string | undefined, err: ProviderError,
+  ctx: AppContext,
+  queue: Queue,
+  queueName: string,
+  job: Job,
+  _token: string | undefined,
+  err: ProviderError,
 ): Promise<never> {
   const streak = Math.max(0, (job.attemptsStarted ?? 1) - (job.attemptsMade ?? 0) - 1);
   const waitMs = err.retryAfterMs ?? backoffWithJitter(streak);
   ctx.metrics.rateLimited.inc({ queue: queueName });
-  ctx.logger.warn({ queue: queueName, jobId: job.id, waitMs, httpStatus: err.httpStatus }, 'provider rate limit: pausing queue');
+  ctx.logger.warn(
+    { queue: queueName, jobId: job.id, waitMs, httpStatus: err.httpStatus },
+    'provider rate limit: pausing queue',
+  );
   await queue.rateLimit(Math.max(1, waitMs));
   throw Worker.RateLimitError();
 }

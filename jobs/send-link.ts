@@ -4,7 +4,13 @@ import type { AppContext } from '../src/context.js';
 import { getLinkByAttempt, loadChargeContext, type ChargeContext } from '../src/db/links.js';
 import type { Channel, PaymentLink } from '../src/db/schema.js';
 import {
-  ensureLinkRow, linkReference, markLinkOpen, markLinkRejected, markSendExhausted, noteCreateCall, noteLinkError,
+  ensureLinkRow,
+  linkReference,
+  markLinkOpen,
+  markLinkRejected,
+  markSendExhausted,
+  noteCreateCall,
+  noteLinkError,
 } from '../src/db/transitions.js';
 import { errorMessage } from '../src/errors.js';
 import { isProviderError, type LinkRequest, type LinkStatus } from '../src/providers/types.js';
@@ -14,8 +20,7 @@ import { expiresAtFor } from '../src/schedule/periods.js';
 import { handleRateLimit } from './rate-limit.js';
 
 export type SendResult =
-  | { outcome: 'created' | 'adopted'; linkId: number; invoiceId: string }
-  | { outcome: 'skipped'; reason: string };
+  { outcome: 'created' | 'adopted'; linkId: number; invoiceId: string } | { outcome: 'skipped'; reason: string };
 
 /**
  * The send job: creates the payment link for one attempt of a charge, exactly once.
@@ -34,8 +39,10 @@ export function createSendProcessor(ctx: AppContext) {
     if (skip) return { outcome: 'skipped', reason: skip };
 
     const now = ctx.clock.now();
-    const link = ensureLinkRow(ctx.db, newLinkFor(ctx, found, attempt), now) ?? getLinkByAttempt(ctx.db, chargeId, attempt);
-    if (!link || link.attempt !== attempt) return { outcome: 'skipped', reason: 'another link of this charge is still open' };
+    const link =
+      ensureLinkRow(ctx.db, newLinkFor(ctx, found, attempt), now) ?? getLinkByAttempt(ctx.db, chargeId, attempt);
+    if (!link || link.attempt !== attempt)
+      return { outcome: 'skipped', reason: 'another link of this charge is still open' };
     if (link.status !== 'creating') return { outcome: 'skipped', reason: `link is already ${link.status}` };
 
     try {
@@ -48,7 +55,8 @@ export function createSendProcessor(ctx: AppContext) {
 
 function reasonToSkip({ charge, lease }: ChargeContext, attempt: number): string | null {
   if (charge.status !== 'scheduled' && charge.status !== 'invoiced') return `charge is ${charge.status}`;
-  if (attempt !== charge.reissueCount + 1) return `attempt ${attempt} is not the charge's current attempt ${charge.reissueCount + 1}`;
+  if (attempt !== charge.reissueCount + 1)
+    return `attempt ${attempt} is not the charge's current attempt ${charge.reissueCount + 1}`;
   if (lease.state !== 'active') return `lease is ${lease.state}`;
   return null;
 }
@@ -59,7 +67,11 @@ function newLinkFor(ctx: AppContext, { charge, lease }: ChargeContext, attempt: 
   const fromDueDate = expiresAtFor(charge.dueDate, lease.validDays, lease.timezone);
   const fromToday = expiresAtFor(localToday(ctx.clock.now(), lease.timezone), lease.validDays, lease.timezone);
   return {
-    chargeId: charge.id, leaseId: lease.id, attempt, channel, provider: ctx.provider.id,
+    chargeId: charge.id,
+    leaseId: lease.id,
+    attempt,
+    channel,
+    provider: ctx.provider.id,
     reference: linkReference(lease.ref, charge.period, attempt),
     // A late first send (catch-up) still gets a full validity window instead of an already-past expiry.
     expiresAt: attempt === 1 ? Math.max(fromDueDate, fromToday) : fromToday,
@@ -78,10 +90,18 @@ async function createOrAdopt(ctx: AppContext, found: ChargeContext, link: Paymen
   noteCreateCall(ctx.db, link.id, ctx.clock.now());
   const created = await ctx.provider.createLink(buildLinkRequest(ctx, found, link));
   const now = ctx.clock.now();
-  markLinkOpen(ctx.db, {
-    linkId: link.id, leaseId: found.lease.id, invoiceId: created.invoiceId, url: created.url, how: 'created',
-    nextCheckAt: firstCheckAt(ctx, link, now),
-  }, now);
+  markLinkOpen(
+    ctx.db,
+    {
+      linkId: link.id,
+      leaseId: found.lease.id,
+      invoiceId: created.invoiceId,
+      url: created.url,
+      how: 'created',
+      nextCheckAt: firstCheckAt(ctx, link, now),
+    },
+    now,
+  );
   ctx.logger.info({ chargeId: found.charge.id, linkId: link.id, invoiceId: created.invoiceId }, 'payment link created');
   return { outcome: 'created', linkId: link.id, invoiceId: created.invoiceId };
 }
@@ -94,23 +114,43 @@ function adopt(ctx: AppContext, found: ChargeContext, link: PaymentLink, existin
       `invoice ${existing.invoiceId} found for ${link.reference} is for ${existing.amountMinor}, not ${found.charge.amountMinor}: not adopting it`,
     );
   }
-  markLinkOpen(ctx.db, {
-    linkId: link.id, leaseId: found.lease.id, invoiceId: existing.invoiceId, url: existing.url, how: 'adopted',
-    // Check at once: the adopted invoice may already be paid.
-    nextCheckAt: now, details: { providerStatus: existing.rawStatus, note: 'found by CustomerReference after an uncertain create' },
-  }, now);
-  ctx.logger.warn({ chargeId: found.charge.id, linkId: link.id, invoiceId: existing.invoiceId }, 'adopted invoice from an uncertain earlier create');
+  markLinkOpen(
+    ctx.db,
+    {
+      linkId: link.id,
+      leaseId: found.lease.id,
+      invoiceId: existing.invoiceId,
+      url: existing.url,
+      how: 'adopted',
+      // Check at once: the adopted invoice may already be paid.
+      nextCheckAt: now,
+      details: { providerStatus: existing.rawStatus, note: 'found by CustomerReference after an uncertain create' },
+    },
+    now,
+  );
+  ctx.logger.warn(
+    { chargeId: found.charge.id, linkId: link.id, invoiceId: existing.invoiceId },
+    'adopted invoice from an uncertain earlier create',
+  );
   return { outcome: 'adopted', linkId: link.id, invoiceId: existing.invoiceId };
 }
 
 function firstCheckAt(ctx: AppContext, link: PaymentLink, now: number): number {
   return nextCheckAt({
-    createdAt: now, expiresAt: link.expiresAt, pollCount: 0, now,
-    plan: ctx.config.POLL_PLAN, jitter: ctx.config.POLL_JITTER,
+    createdAt: now,
+    expiresAt: link.expiresAt,
+    pollCount: 0,
+    now,
+    plan: ctx.config.POLL_PLAN,
+    jitter: ctx.config.POLL_JITTER,
   });
 }
 
-export function buildLinkRequest(ctx: AppContext, { charge, lease, tenant }: ChargeContext, link: PaymentLink): LinkRequest {
+export function buildLinkRequest(
+  ctx: AppContext,
+  { charge, lease, tenant }: ChargeContext,
+  link: PaymentLink,
+): LinkRequest {
   const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, '');
   const wantsMobile = link.channel === 'SMS' || link.channel === 'ALL';
   return {
@@ -126,15 +166,22 @@ export function buildLinkRequest(ctx: AppContext, { charge, lease, tenant }: Cha
     expiresAt: link.expiresAt,
     userDefinedField: JSON.stringify({ charge: charge.id, link: link.id, lease: lease.ref, period: charge.period }),
     // Our reference in the URL lets the callback find the link; MyFatoorah appends &paymentId=….
-    ...(base ? {
-      callbackUrl: `${base}/callback?ref=${encodeURIComponent(link.reference)}`,
-      errorUrl: `${base}/callback?ref=${encodeURIComponent(link.reference)}&error=1`,
-    } : {}),
+    ...(base
+      ? {
+          callbackUrl: `${base}/callback?ref=${encodeURIComponent(link.reference)}`,
+          errorUrl: `${base}/callback?ref=${encodeURIComponent(link.reference)}&error=1`,
+        }
+      : {}),
   };
 }
 
 async function handleSendError(
-  ctx: AppContext, job: Job<SendJobData>, token: string | undefined, found: ChargeContext, link: PaymentLink, err: unknown,
+  ctx: AppContext,
+  job: Job<SendJobData>,
+  token: string | undefined,
+  found: ChargeContext,
+  link: PaymentLink,
+  err: unknown,
 ): Promise<never> {
   const now = ctx.clock.now();
   const ids = { linkId: link.id, chargeId: found.charge.id, leaseId: found.lease.id };
@@ -160,7 +207,9 @@ async function handleSendError(
 /** The send Worker: concurrency from config; retries with exponential backoff and jitter from the job options. */
 export function createSendWorker(ctx: AppContext, connection: Redis): Worker<SendJobData, SendResult> {
   return new Worker<SendJobData, SendResult>(ctx.queues.send.name, createSendProcessor(ctx), {
-    connection, prefix: ctx.config.QUEUE_PREFIX, concurrency: ctx.config.SEND_CONCURRENCY,
+    connection,
+    prefix: ctx.config.QUEUE_PREFIX,
+    concurrency: ctx.config.SEND_CONCURRENCY,
     maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
   });
 }

@@ -31,7 +31,8 @@ const LAST = '2026-12';
 /** "Today" in the picture: a week into December, some rent still outstanding. */
 const NOW = '2026-12-09T07:30:00Z';
 
-const HEADER = 'lease_ref,tenant_name,email,mobile,mobile_country_code,language,unit,amount,currency,due_day,lead_days,valid_days,timezone,channel,starts_on,ends_on,max_reissues';
+const HEADER =
+  'lease_ref,tenant_name,email,mobile,mobile_country_code,language,unit,amount,currency,due_day,lead_days,valid_days,timezone,channel,starts_on,ends_on,max_reissues';
 
 interface Tenant {
   ref: string;
@@ -47,21 +48,102 @@ interface Tenant {
 }
 
 const TENANTS: Tenant[] = [
-  { ref: 'SAL-101', name: 'فاطمة العلي', lang: 'ar', unit: 'Salmiya, Block 10, Apt 4', amount: '450.750', currency: 'KWD' },
-  { ref: 'SAL-102', name: 'Omar Haddad', lang: 'en', unit: 'Salmiya, Block 10, Apt 7', amount: '325.500', currency: 'KWD', missed: [3] },
-  { ref: 'HAW-201', name: 'عبدالله الكندري', lang: 'ar', unit: 'Hawalli, Tower B, 12F', amount: '600.000', currency: 'KWD', late: true },
+  {
+    ref: 'SAL-101',
+    name: 'فاطمة العلي',
+    lang: 'ar',
+    unit: 'Salmiya, Block 10, Apt 4',
+    amount: '450.750',
+    currency: 'KWD',
+  },
+  {
+    ref: 'SAL-102',
+    name: 'Omar Haddad',
+    lang: 'en',
+    unit: 'Salmiya, Block 10, Apt 7',
+    amount: '325.500',
+    currency: 'KWD',
+    missed: [3],
+  },
+  {
+    ref: 'HAW-201',
+    name: 'عبدالله الكندري',
+    lang: 'ar',
+    unit: 'Hawalli, Tower B, 12F',
+    amount: '600.000',
+    currency: 'KWD',
+    late: true,
+  },
   { ref: 'HAW-202', name: 'Priya Nair', lang: 'en', unit: 'Hawalli, Tower B, 3C', amount: '280.000', currency: 'KWD' },
-  { ref: 'JAB-301', name: 'خالد المطيري', lang: 'ar', unit: 'Jabriya, Villa 3 (annex)', amount: '375.250', currency: 'KWD', missed: [7, 10] },
-  { ref: 'JAB-302', name: 'Sara Ali', lang: 'en', unit: 'Jabriya, Block 1A, Apt 2', amount: '520.000', currency: 'KWD', late: true },
-  { ref: 'FIN-401', name: 'نورة السبيعي', lang: 'ar', unit: 'Fintas, Sea View 8', amount: '410.000', currency: 'KWD', missed: [5] },
-  { ref: 'RUH-501', name: 'محمد القحطاني', lang: 'ar', unit: 'Riyadh, Al Olaya 14', amount: '4500.00', currency: 'SAR' },
-  { ref: 'RUH-502', name: 'Lina Yousef', lang: 'en', unit: 'Riyadh, Al Malqa 2', amount: '6200.00', currency: 'SAR', missed: [9], late: true },
+  {
+    ref: 'JAB-301',
+    name: 'خالد المطيري',
+    lang: 'ar',
+    unit: 'Jabriya, Villa 3 (annex)',
+    amount: '375.250',
+    currency: 'KWD',
+    missed: [7, 10],
+  },
+  {
+    ref: 'JAB-302',
+    name: 'Sara Ali',
+    lang: 'en',
+    unit: 'Jabriya, Block 1A, Apt 2',
+    amount: '520.000',
+    currency: 'KWD',
+    late: true,
+  },
+  {
+    ref: 'FIN-401',
+    name: 'نورة السبيعي',
+    lang: 'ar',
+    unit: 'Fintas, Sea View 8',
+    amount: '410.000',
+    currency: 'KWD',
+    missed: [5],
+  },
+  {
+    ref: 'RUH-501',
+    name: 'محمد القحطاني',
+    lang: 'ar',
+    unit: 'Riyadh, Al Olaya 14',
+    amount: '4500.00',
+    currency: 'SAR',
+  },
+  {
+    ref: 'RUH-502',
+    name: 'Lina Yousef',
+    lang: 'en',
+    unit: 'Riyadh, Al Malqa 2',
+    amount: '6200.00',
+    currency: 'SAR',
+    missed: [9],
+    late: true,
+  },
 ];
 
 function csvLine(t: Tenant, startsOn: string, mobile = '51234567'): string {
   const tz = t.currency === 'SAR' ? 'Asia/Riyadh' : 'Asia/Kuwait';
   const cc = t.currency === 'SAR' ? '+966' : '+965';
-  return [t.ref, t.name, `${t.ref.toLowerCase()}@example.com`, mobile, cc, t.lang, `"${t.unit}"`, t.amount, t.currency, '1', '5', '10', tz, 'ALL', startsOn, '', '0'].join(',');
+  return [
+    t.ref,
+    t.name,
+    `${t.ref.toLowerCase()}@example.com`,
+    mobile,
+    cc,
+    t.lang,
+    `"${t.unit}"`,
+    t.amount,
+    t.currency,
+    '1',
+    '5',
+    '10',
+    tz,
+    'ALL',
+    startsOn,
+    '',
+    '0',
+  ].join(',');
 }
 
 async function settle(app: App): Promise<void> {
@@ -83,7 +165,13 @@ function payOnTime(sandbox: SandboxHandle, period: string, month: number): void 
 }
 
 /** One month: links go out five days before the 1st, tenants pay, the worker notices, expiries land. */
-async function simulateMonth(app: App, sandbox: SandboxHandle, clock: ManualClock, period: string, month: number): Promise<void> {
+async function simulateMonth(
+  app: App,
+  sandbox: SandboxHandle,
+  clock: ManualClock,
+  period: string,
+  month: number,
+): Promise<void> {
   clock.set(`${addDays(`${period}-01`, -4)}T06:00:00Z`);
   await tick(app);
   clock.set(`${period}-0${1 + (month % 4)}T09:00:00Z`);
@@ -101,16 +189,38 @@ async function seed(app: App, sandbox: SandboxHandle, clock: ManualClock): Promi
   clock.set(NOW);
   await tick(app);
   // A tenant who moved in this month: MyFatoorah rejects the mobile number on file.
-  const newcomer: Tenant = { ref: 'SAL-103', name: 'Yousef Al-Sabah', lang: 'en', unit: 'Salmiya, Block 10, Apt 9', amount: '350.000', currency: 'KWD' };
+  const newcomer: Tenant = {
+    ref: 'SAL-103',
+    name: 'Yousef Al-Sabah',
+    lang: 'en',
+    unit: 'Salmiya, Block 10, Apt 9',
+    amount: '350.000',
+    currency: 'KWD',
+  };
   importLeases(app.db, clock, [HEADER, csvLine(newcomer, `${LAST}-01`, '99999999')].join('\n'));
-  sandbox.injectFault('SendPayment', { kind: 'reject', message: 'Invalid data', errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }] }, 1);
+  sandbox.injectFault(
+    'SendPayment',
+    {
+      kind: 'reject',
+      message: 'Invalid data',
+      errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }],
+    },
+    1,
+  );
   await tick(app);
 }
 
 async function screenshot(url: string): Promise<void> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
@@ -137,9 +247,16 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({ clock });
   const port = await freePort();
   const config = loadConfig({
-    DATABASE_PATH: join(dir, 'rentlink.db'), REDIS_URL: redis.url, QUEUE_PREFIX: 'shot',
-    MYFATOORAH_TOKEN: 'sandbox-token', MYFATOORAH_BASE_URL: sandbox.url, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ADMIN_TOKEN: TOKEN, RETRY_BASE_DELAY_MS: '20', POLL_JITTER: '0', LOG_LEVEL: 'silent',
+    DATABASE_PATH: join(dir, 'rentlink.db'),
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: 'shot',
+    MYFATOORAH_TOKEN: 'sandbox-token',
+    MYFATOORAH_BASE_URL: sandbox.url,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ADMIN_TOKEN: TOKEN,
+    RETRY_BASE_DELAY_MS: '20',
+    POLL_JITTER: '0',
+    LOG_LEVEL: 'silent',
   });
   const app = await createApp({ config, clock, logger: silentLogger });
   const workers = startWorkers(app);

@@ -46,7 +46,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   let sandbox: SandboxHandle | null = null;
   try {
     redis = await provideRedis(config.REDIS_URL, { dataDir: config.REDIS_DATA_DIR });
-    if (redis.embedded) logger.info({ url: redis.url, dataDir: config.REDIS_DATA_DIR }, 'started a private redis-server (set REDIS_URL to use your own)');
+    if (redis.embedded)
+      logger.info(
+        { url: redis.url, dataDir: config.REDIS_DATA_DIR },
+        'started a private redis-server (set REDIS_URL to use your own)',
+      );
     const connection = redis.connect();
     const queues = createQueues(connection, config);
     const chosen = await chooseProvider(options, metrics);
@@ -54,7 +58,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     const ctx: AppContext = { config, clock, db, logger, provider: chosen.provider, queues, metrics };
     const handle = redis;
     return {
-      ...ctx, redis: handle, connection, sandbox,
+      ...ctx,
+      redis: handle,
+      connection,
+      sandbox,
       webhookSecret: config.MYFATOORAH_WEBHOOK_SECRET ?? (config.MYFATOORAH_TOKEN ? undefined : SANDBOX_WEBHOOK_SECRET),
       close: async () => {
         await queues.close();
@@ -72,25 +79,49 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
 }
 
-async function chooseProvider(options: AppOptions, metrics: Metrics): Promise<{ provider: PaymentProvider; sandbox: SandboxHandle | null }> {
+async function chooseProvider(
+  options: AppOptions,
+  metrics: Metrics,
+): Promise<{ provider: PaymentProvider; sandbox: SandboxHandle | null }> {
   const { config, clock, logger } = options;
   const observe = observeCalls(metrics);
   const common = {
-    accountTimeZone: config.MYFATOORAH_TIMEZONE, accountCurrency: config.MYFATOORAH_ACCOUNT_CURRENCY,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS, clock, observe,
+    accountTimeZone: config.MYFATOORAH_TIMEZONE,
+    accountCurrency: config.MYFATOORAH_ACCOUNT_CURRENCY,
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    clock,
+    observe,
   };
   if (config.MYFATOORAH_TOKEN) {
     logger.info({ baseUrl: config.MYFATOORAH_BASE_URL }, 'provider: MyFatoorah');
-    return { provider: new MyFatoorahProvider({ ...common, baseUrl: config.MYFATOORAH_BASE_URL, token: config.MYFATOORAH_TOKEN }), sandbox: null };
+    return {
+      provider: new MyFatoorahProvider({
+        ...common,
+        baseUrl: config.MYFATOORAH_BASE_URL,
+        token: config.MYFATOORAH_TOKEN,
+      }),
+      sandbox: null,
+    };
   }
-  const sandboxProvider = (url: string) => new MyFatoorahProvider({ ...common, id: 'sandbox', baseUrl: url, token: 'sandbox-token' });
+  const sandboxProvider = (url: string) =>
+    new MyFatoorahProvider({ ...common, id: 'sandbox', baseUrl: url, token: 'sandbox-token' });
   const local = await provideLocalSandbox(config.DATABASE_PATH, config.SANDBOX_PORT, {
-    clock, accountTimeZone: config.MYFATOORAH_TIMEZONE, currency: config.MYFATOORAH_ACCOUNT_CURRENCY,
-    ...(options.sandboxWebhookUrl ? { webhookUrl: options.sandboxWebhookUrl, webhookSecret: config.MYFATOORAH_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET } : {}),
+    clock,
+    accountTimeZone: config.MYFATOORAH_TIMEZONE,
+    currency: config.MYFATOORAH_ACCOUNT_CURRENCY,
+    ...(options.sandboxWebhookUrl
+      ? {
+          webhookUrl: options.sandboxWebhookUrl,
+          webhookSecret: config.MYFATOORAH_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET,
+        }
+      : {}),
   });
-  logger.warn({ url: local.url }, local.handle
-    ? 'MYFATOORAH_TOKEN is not set: using the built-in sandbox provider (no real invoices are created)'
-    : 'MYFATOORAH_TOKEN is not set: using the sandbox provider another rentlink process runs');
+  logger.warn(
+    { url: local.url },
+    local.handle
+      ? 'MYFATOORAH_TOKEN is not set: using the built-in sandbox provider (no real invoices are created)'
+      : 'MYFATOORAH_TOKEN is not set: using the sandbox provider another rentlink process runs',
+  );
   return { provider: sandboxProvider(local.url), sandbox: local.handle };
 }
 

@@ -8,17 +8,18 @@ import { RentlinkError } from './errors.js';
  * `.env.example` and the README document the same list.
  */
 
-const durationList = z
-  .string()
-  .transform((text, ctx) => {
-    const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
-    const ms = parts.map(parseDuration);
-    if (ms.length === 0 || ms.some((v) => v === null || v <= 0)) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a list of durations like 15m,1h,6h,12h` });
-      return z.NEVER;
-    }
-    return ms as number[];
-  });
+const durationList = z.string().transform((text, ctx) => {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const ms = parts.map(parseDuration);
+  if (ms.length === 0 || ms.some((v) => v === null || v <= 0)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a list of durations like 15m,1h,6h,12h` });
+    return z.NEVER;
+  }
+  return ms as number[];
+});
 
 const optionalString = z
   .string()
@@ -31,7 +32,10 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().default('./data/rentlink.db'),
   REDIS_URL: optionalString,
   REDIS_DATA_DIR: z.string().default('./data/redis'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('rentlink'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('rentlink'),
 
   TICK_CRON: z.string().default('* * * * *'),
   CATCH_UP_PERIODS: intFrom(2),
@@ -39,7 +43,10 @@ const envSchema = z.object({
   MYFATOORAH_TOKEN: optionalString,
   MYFATOORAH_BASE_URL: z.url().default('https://apitest.myfatoorah.com'),
   MYFATOORAH_TIMEZONE: z.string().default('Asia/Kuwait'),
-  MYFATOORAH_ACCOUNT_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('KWD'),
+  MYFATOORAH_ACCOUNT_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('KWD'),
   MYFATOORAH_WEBHOOK_SECRET: optionalString,
   PROVIDER_TIMEOUT_MS: intFrom(15_000, 100),
 
@@ -56,7 +63,10 @@ const envSchema = z.object({
   STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
   POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
   POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
-  REISSUE_CHANNEL: z.enum(CHANNELS).optional().or(z.literal('').transform(() => undefined)),
+  REISSUE_CHANNEL: z
+    .enum(CHANNELS)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 
   ADMIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -13,8 +13,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'rentlink' },
       redact: {
         paths: [
-          'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization', 'headers.authorization',
-          'config.MYFATOORAH_TOKEN', 'config.MYFATOORAH_WEBHOOK_SECRET', 'config.ADMIN_TOKEN',
+          'token',
+          '*.token',
+          'secret',
+          '*.secret',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          'config.MYFATOORAH_TOKEN',
+          'config.MYFATOORAH_WEBHOOK_SECRET',
+          'config.ADMIN_TOKEN',
         ],
         censor: '[redacted]',
       },

@@ -5,8 +5,20 @@ import { RentlinkError } from './errors.js';
  * everywhere; these are the only place decimals come from.
  */
 export const CURRENCY_EXPONENTS: Readonly<Record<string, number>> = {
-  KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3, LYD: 3, IQD: 3,
-  SAR: 2, AED: 2, QAR: 2, EGP: 2, USD: 2, EUR: 2, GBP: 2,
+  KWD: 3,
+  BHD: 3,
+  OMR: 3,
+  JOD: 3,
+  TND: 3,
+  LYD: 3,
+  IQD: 3,
+  SAR: 2,
+  AED: 2,
+  QAR: 2,
+  EGP: 2,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
   JPY: 0,
 };
 
@@ -17,7 +29,10 @@ export function isKnownCurrency(currency: string): boolean {
 export function currencyExponent(currency: string): number {
   const exponent = CURRENCY_EXPONENTS[currency];
   if (exponent === undefined) {
-    throw new RentlinkError('CURRENCY_UNKNOWN', `unknown currency "${currency}" (known: ${Object.keys(CURRENCY_EXPONENTS).join(', ')})`);
+    throw new RentlinkError(
+      'CURRENCY_UNKNOWN',
+      `unknown currency "${currency}" (known: ${Object.keys(CURRENCY_EXPONENTS).join(', ')})`,
+    );
   }
   return exponent;
 }
@@ -34,7 +49,10 @@ export function toMinorUnits(decimal: string, currency: string): number {
   const whole = match[1] ?? '0';
   const fraction = match[2] ?? '';
   if (fraction.length > exponent) {
-    throw new RentlinkError('MONEY_INVALID', `"${decimal}" has ${fraction.length} decimals but ${currency} allows ${exponent}`);
+    throw new RentlinkError(
+      'MONEY_INVALID',
+      `"${decimal}" has ${fraction.length} decimals but ${currency} allows ${exponent}`,
+    );
   }
   const minor = Number(whole + fraction.padEnd(exponent, '0'));
   if (!Number.isSafeInteger(minor)) throw new RentlinkError('MONEY_INVALID', `"${decimal}" is too large`);

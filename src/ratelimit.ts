@@ -74,11 +74,19 @@ return tostring(rate)
 export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
   private readonly opts: Required<Omit<AdaptiveOptions, 'onRate'>> & Pick<AdaptiveOptions, 'onRate'>;
 
-  constructor(private readonly redis: Redis, private readonly key: string, options: AdaptiveOptions) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    options: AdaptiveOptions,
+  ) {
     this.opts = {
       // Measured against a 2/s provider (test/rate-limit.test.ts): halving left the pace well under the
       // limit for ~8 s after every 429 (1.60/s); ×0.7 with +0.05/s per second holds ~1.9/s with ~4 % 429s.
-      minRate: 0.1, decrease: 0.7, increasePerSecond: 0.05, cutCooldownMs: 1000, ...options,
+      minRate: 0.1,
+      decrease: 0.7,
+      increasePerSecond: 0.05,
+      cutCooldownMs: 1000,
+      ...options,
     };
   }
 
@@ -88,7 +96,7 @@ export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
       const [wait, epoch] = (await this.redis.eval(ACQUIRE, 1, this.key, this.opts.maxRate)) as [number, number];
       if (wait <= 0) return;
       await new Promise((r) => setTimeout(r, wait));
-      const now = Number(await this.redis.hget(this.key, 'epoch') ?? 0);
+      const now = Number((await this.redis.hget(this.key, 'epoch')) ?? 0);
       if (now === epoch) return;
     }
   }
@@ -100,7 +108,16 @@ export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
 
   async rateLimited(retryAfterMs: number | null): Promise<void> {
     const o = this.opts;
-    const rate = await this.redis.eval(RATE_LIMITED, 1, this.key, o.maxRate, o.minRate, o.decrease, o.cutCooldownMs, retryAfterMs ?? 0);
+    const rate = await this.redis.eval(
+      RATE_LIMITED,
+      1,
+      this.key,
+      o.maxRate,
+      o.minRate,
+      o.decrease,
+      o.cutCooldownMs,
+      retryAfterMs ?? 0,
+    );
     this.opts.onRate?.(Number(rate));
   }
 

@@ -50,9 +50,24 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   mkdirSync(dataDir, { recursive: true });
   const port = options.port || (await freePort());
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir,
-    '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'everysec',
-    '--maxmemory-policy', 'noeviction', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dataDir,
+    '--appendonly',
+    options.appendOnly === false ? 'no' : 'yes',
+    '--appendfsync',
+    'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -74,7 +89,12 @@ const MARKER_FILE = 'rentlink-redis.json';
 async function findRunningEmbedded(dataDir: string): Promise<string | null> {
   const url = readMarker<{ url: string }>(join(dataDir, MARKER_FILE))?.url;
   if (!url) return null;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 500,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -103,7 +123,10 @@ async function waitForPing(url: string, child: ChildProcess, stderr: () => strin
   try {
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) {
-        throw new RentlinkError('REDIS_UNAVAILABLE', `redis-server exited with code ${child.exitCode}: ${stderr().trim()}`);
+        throw new RentlinkError(
+          'REDIS_UNAVAILABLE',
+          `redis-server exited with code ${child.exitCode}: ${stderr().trim()}`,
+        );
       }
       try {
         await client.connect();

@@ -25,15 +25,23 @@ export function startWorkers(app: App): Workers {
   });
   const send = createSendWorker(app, sendConnection);
   const status = createStatusWorker(app, statusConnection, limiter);
-  for (const [name, worker] of [['send', send], ['status', status]] as const) {
+  for (const [name, worker] of [
+    ['send', send],
+    ['status', status],
+  ] as const) {
     worker.on('failed', (job, err) => {
       const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : true;
-      app.logger[final ? 'error' : 'warn']({ queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, final ? 'job failed' : 'job attempt failed; will retry');
+      app.logger[final ? 'error' : 'warn'](
+        { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+        final ? 'job failed' : 'job attempt failed; will retry',
+      );
     });
     worker.on('error', (err) => app.logger.error({ queue: name, err: err.message }, 'worker error'));
   }
   return {
-    send, status, limiter,
+    send,
+    status,
+    limiter,
     close: async (timeoutMs) => {
       const graceful = Promise.all([send.close(), status.close()]);
       const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
@@ -59,7 +67,11 @@ export interface IdleOptions {
 export async function waitUntilIdle(app: App, options: IdleOptions): Promise<boolean> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
-    const counts = await Promise.all([app.queues.send, app.queues.status].map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
+    const counts = await Promise.all(
+      [app.queues.send, app.queues.status].map((q) =>
+        q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
+      ),
+    );
     const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
     if (!busy) return true;
     if (performance.now() > deadline) return false;
@@ -82,20 +94,43 @@ export function summarizeSince(app: Pick<App, 'db'>, sinceEventId: number): RunS
   const rows = app.db.select().from(events).where(gt(events.id, sinceEventId)).all();
   const count = (type: string) => rows.filter((r) => r.type === type).length;
   const failureTypes = ['link.rejected', 'send.exhausted', 'status.mismatch', 'link.canceled'];
-  const linkIds = [...new Set(rows.filter((r) => r.type === 'link.created' || r.type === 'link.adopted').map((r) => r.linkId as number))];
+  const linkIds = [
+    ...new Set(
+      rows.filter((r) => r.type === 'link.created' || r.type === 'link.adopted').map((r) => r.linkId as number),
+    ),
+  ];
   return {
     chargesCreated: count('charge.created'),
     linksCreated: count('link.created'),
     linksAdopted: count('link.adopted'),
     paid: count('charge.paid'),
     expired: count('link.expired'),
-    failures: rows.filter((r) => failureTypes.includes(r.type)).map((r) => ({
-      chargeId: r.chargeId, linkId: r.linkId, type: r.type,
-      reason: String((JSON.parse(r.details) as Record<string, unknown>)['reason'] ?? (JSON.parse(r.details) as Record<string, unknown>)['problem'] ?? ''),
-    })),
-    links: linkIds.length === 0 ? [] : app.db.select({
-      id: paymentLinks.id, reference: paymentLinks.reference, status: paymentLinks.status, url: paymentLinks.url, invoiceId: paymentLinks.providerInvoiceId,
-    }).from(paymentLinks).where(and(inArray(paymentLinks.id, linkIds))).all(),
+    failures: rows
+      .filter((r) => failureTypes.includes(r.type))
+      .map((r) => ({
+        chargeId: r.chargeId,
+        linkId: r.linkId,
+        type: r.type,
+        reason: String(
+          (JSON.parse(r.details) as Record<string, unknown>)['reason'] ??
+            (JSON.parse(r.details) as Record<string, unknown>)['problem'] ??
+            '',
+        ),
+      })),
+    links:
+      linkIds.length === 0
+        ? []
+        : app.db
+            .select({
+              id: paymentLinks.id,
+              reference: paymentLinks.reference,
+              status: paymentLinks.status,
+              url: paymentLinks.url,
+              invoiceId: paymentLinks.providerInvoiceId,
+            })
+            .from(paymentLinks)
+            .where(and(inArray(paymentLinks.id, linkIds)))
+            .all(),
   };
 }
 
@@ -107,5 +142,3 @@ export function lastEventId(app: Pick<App, 'db'>): number {
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-

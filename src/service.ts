@@ -33,19 +33,32 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const localUrl = `http://127.0.0.1:${options.config.HTTP_PORT}`;
   const sandboxMode = !options.config.MYFATOORAH_TOKEN;
-  const config = sandboxMode && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
-  const app = await createApp({ config, clock: options.clock, logger, sandboxWebhookUrl: `${localUrl}/webhooks/myfatoorah` });
+  const config =
+    sandboxMode && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
+  const app = await createApp({
+    config,
+    clock: options.clock,
+    logger,
+    sandboxWebhookUrl: `${localUrl}/webhooks/myfatoorah`,
+  });
   let workers: Workers | undefined;
   let http: HttpServer | undefined;
   try {
-    http = await listenHttp(createHttpApp(app, app.webhookSecret, options.extraRoutes), config.HTTP_PORT, config.HTTP_HOST);
+    http = await listenHttp(
+      createHttpApp(app, app.webhookSecret, options.extraRoutes),
+      config.HTTP_PORT,
+      config.HTTP_HOST,
+    );
     logger.info({ url: http.url }, 'http server listening');
     workers = startWorkers(app);
     await runTick(app);
     const cron = options.cron === false ? null : startTickCron(app);
     const started = { workers, http };
     return {
-      app, workers, http, cron,
+      app,
+      workers,
+      http,
+      cron,
       stop: async () => {
         await cron?.stop();
         await started.workers.close(config.SHUTDOWN_TIMEOUT_MS);
@@ -78,11 +91,17 @@ export function stopOnSignals(service: Service, logger: Logger): Promise<void> {
       // Closing waits on Redis; if Redis itself is gone it would wait forever. Bound the whole stop.
       const limitMs = service.app.config.SHUTDOWN_TIMEOUT_MS + 10_000;
       const guard = setTimeout(() => {
-        logger.error({ limitMs }, 'shutdown did not finish in time (is Redis reachable?): exiting anyway; unfinished jobs will be retried');
+        logger.error(
+          { limitMs },
+          'shutdown did not finish in time (is Redis reachable?): exiting anyway; unfinished jobs will be retried',
+        );
         process.exit(1);
       }, limitMs);
       guard.unref();
-      service.stop().then(resolve, reject).finally(() => clearTimeout(guard));
+      service
+        .stop()
+        .then(resolve, reject)
+        .finally(() => clearTimeout(guard));
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

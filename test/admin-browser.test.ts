@@ -20,18 +20,57 @@ if (!hasChromium) {
 let h: Harness;
 let browser: Browser;
 
-const chargeOf = (ref: string) => h.app.db.select({ c: charges }).from(charges).innerJoin(leases, eq(leases.id, charges.leaseId)).where(eq(leases.ref, ref)).get()?.c;
+const chargeOf = (ref: string) =>
+  h.app.db
+    .select({ c: charges })
+    .from(charges)
+    .innerJoin(leases, eq(leases.id, charges.leaseId))
+    .where(eq(leases.ref, ref))
+    .get()?.c;
 
 /** A realistic small month through the real system: a rejected send, an Arabic tenant who paid, others open. */
 async function seed(): Promise<void> {
   // The bad send goes alone first, so the one-shot fault cannot hit another lease's request.
-  h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-101', tenant_name: 'Omar Haddad', unit: 'Salmiya 101', amount: '325.500', starts_on: '2026-12-01' })));
-  h.sandbox.injectFault('SendPayment', { kind: 'reject', message: 'Invalid data', errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }] }, 1);
+  h.importCsv(
+    csvOf(
+      leaseLine({
+        lease_ref: 'KW-101',
+        tenant_name: 'Omar Haddad',
+        unit: 'Salmiya 101',
+        amount: '325.500',
+        starts_on: '2026-12-01',
+      }),
+    ),
+  );
+  h.sandbox.injectFault(
+    'SendPayment',
+    {
+      kind: 'reject',
+      message: 'Invalid data',
+      errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }],
+    },
+    1,
+  );
   await h.tickAndSettle();
-  h.importCsv(csvOf(
-    leaseLine({ lease_ref: 'KW-102', tenant_name: ARABIC_NAME, language: 'ar', unit: 'Hawalli 12', amount: '450.750', starts_on: '2026-12-01' }),
-    leaseLine({ lease_ref: 'KW-103', tenant_name: 'Sara Ali', unit: 'Jabriya 3', amount: '280', starts_on: '2026-12-01' }),
-  ));
+  h.importCsv(
+    csvOf(
+      leaseLine({
+        lease_ref: 'KW-102',
+        tenant_name: ARABIC_NAME,
+        language: 'ar',
+        unit: 'Hawalli 12',
+        amount: '450.750',
+        starts_on: '2026-12-01',
+      }),
+      leaseLine({
+        lease_ref: 'KW-103',
+        tenant_name: 'Sara Ali',
+        unit: 'Jabriya 3',
+        amount: '280',
+        starts_on: '2026-12-01',
+      }),
+    ),
+  );
   await h.tickAndSettle();
   h.sandbox.pay(h.sandbox.invoicesByReference('KW-102-2026-12-1')[0]?.id ?? 'missing');
   await h.sandbox.webhooksIdle();
@@ -41,11 +80,23 @@ async function seed(): Promise<void> {
 
 describe.skipIf(!hasChromium)('admin console in headless Chromium', () => {
   beforeAll(async () => {
-    h = await createHarness({ now: '2026-12-10T06:00:00Z', http: true, extraRoutes: [registerAdminRoutes], env: { ADMIN_TOKEN: TOKEN } });
+    h = await createHarness({
+      now: '2026-12-10T06:00:00Z',
+      http: true,
+      extraRoutes: [registerAdminRoutes],
+      env: { ADMIN_TOKEN: TOKEN },
+    });
     await seed();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -74,7 +125,11 @@ describe.skipIf(!hasChromium)('admin console in headless Chromium', () => {
     const arabic = page.locator('a[dir="auto"]', { hasText: ARABIC_NAME }).first();
     expect(await arabic.textContent()).toBe(ARABIC_NAME);
     // dir="auto" must resolve to right-to-left. (The tests compile without the DOM lib, hence the cast.)
-    const direction = await arabic.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { direction: string } }).getComputedStyle(el).direction);
+    const direction = await arabic.evaluate(
+      (el) =>
+        (globalThis as unknown as { getComputedStyle(e: unknown): { direction: string } }).getComputedStyle(el)
+          .direction,
+    );
     expect(direction).toBe('rtl');
 
     const failedId = chargeOf('KW-101')?.id;
@@ -84,7 +139,10 @@ describe.skipIf(!hasChromium)('admin console in headless Chromium', () => {
     expect(await row.textContent()).toContain('Mobile number is not valid');
     expect(await row.locator('.badge').textContent()).toBe('failed');
 
-    await Promise.all([page.waitForURL(/\/admin\?period=2026-12$/), row.locator('button[data-action="retry"]').click()]);
+    await Promise.all([
+      page.waitForURL(/\/admin\?period=2026-12$/),
+      row.locator('button[data-action="retry"]').click(),
+    ]);
     expect(await page.locator('.flash.ok').textContent()).toContain('Retrying');
 
     await h.settle();
@@ -96,7 +154,11 @@ describe.skipIf(!hasChromium)('admin console in headless Chromium', () => {
     expect(await after.locator('button[data-action="retry"]').count()).toBe(0);
     expect(await page.locator('.flash').count()).toBe(0); // the flash showed once
     expect(chargeOf('KW-101')?.status).toBe('invoiced');
-    const links = h.app.db.select().from(paymentLinks).where(eq(paymentLinks.chargeId, failedId ?? 0)).all();
+    const links = h.app.db
+      .select()
+      .from(paymentLinks)
+      .where(eq(paymentLinks.chargeId, failedId ?? 0))
+      .all();
     expect(links.map((l) => l.status)).toEqual(['open']);
     expect(h.sandbox.invoicesByReference('KW-101-2026-12-1')).toHaveLength(1);
 

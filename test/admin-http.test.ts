@@ -8,7 +8,11 @@ import type { Fault } from '../src/sandbox/server.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';
 
 const TOKEN = 'test-admin-token-0123456789';
-const BAD_MOBILE: Fault = { kind: 'reject', message: 'Invalid data', errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }] };
+const BAD_MOBILE: Fault = {
+  kind: 'reject',
+  message: 'Invalid data',
+  errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }],
+};
 
 /** Page routes: without valid credentials they redirect to the login form. */
 const PAGE_ROUTES: Array<[method: string, path: string]> = [
@@ -58,25 +62,53 @@ async function call(method: string, path: string, options: { headers?: Record<st
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   return fetch(base + path, {
-    method, headers, redirect: 'manual',
+    method,
+    headers,
+    redirect: 'manual',
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : method === 'POST' ? { body: '' } : {}),
   });
 }
 
-const api = (method: string, path: string, body?: unknown) => call(method, path, { headers: { authorization: `Bearer ${TOKEN}` }, body });
-const chargeOf = (ref: string) => h.app.db.select({ c: charges }).from(charges).innerJoin(leases, eq(leases.id, charges.leaseId)).where(eq(leases.ref, ref)).get()?.c;
+const api = (method: string, path: string, body?: unknown) =>
+  call(method, path, { headers: { authorization: `Bearer ${TOKEN}` }, body });
+const chargeOf = (ref: string) =>
+  h.app.db
+    .select({ c: charges })
+    .from(charges)
+    .innerJoin(leases, eq(leases.id, charges.leaseId))
+    .where(eq(leases.ref, ref))
+    .get()?.c;
 
 beforeAll(async () => {
-  h = await createHarness({ now: '2026-12-10T06:00:00Z', http: true, extraRoutes: [registerAdminRoutes], env: { ADMIN_TOKEN: TOKEN } });
+  h = await createHarness({
+    now: '2026-12-10T06:00:00Z',
+    http: true,
+    extraRoutes: [registerAdminRoutes],
+    env: { ADMIN_TOKEN: TOKEN },
+  });
   base = h.http?.url ?? '';
   // The rejected send first and alone, so the injected fault cannot land on another lease's request.
   h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-BAD', tenant_name: 'Bad Mobile', starts_on: '2026-12-01' })));
   h.sandbox.injectFault('SendPayment', BAD_MOBILE, 1);
   await h.tickAndSettle();
-  h.importCsv(csvOf(
-    leaseLine({ lease_ref: 'KW-PAID', tenant_name: 'فاطمة العلي', language: 'ar', amount: '450.750', starts_on: '2026-12-01' }),
-    leaseLine({ lease_ref: 'KW-OPEN', tenant_name: 'John Open', amount: '300', starts_on: '2026-12-01', due_day: '12' }),
-  ));
+  h.importCsv(
+    csvOf(
+      leaseLine({
+        lease_ref: 'KW-PAID',
+        tenant_name: 'فاطمة العلي',
+        language: 'ar',
+        amount: '450.750',
+        starts_on: '2026-12-01',
+      }),
+      leaseLine({
+        lease_ref: 'KW-OPEN',
+        tenant_name: 'John Open',
+        amount: '300',
+        starts_on: '2026-12-01',
+        due_day: '12',
+      }),
+    ),
+  );
   await h.tickAndSettle();
   const paid = h.sandbox.invoicesByReference('KW-PAID-2026-12-1')[0];
   h.sandbox.pay(paid?.id ?? 'missing');
@@ -108,7 +140,12 @@ describe('admin auth', () => {
 
   it('the login form refuses a wrong or missing token with 401 and sets no cookie', async () => {
     for (const body of ['token=wrong&next=%2Fadmin', 'next=%2Fadmin', '']) {
-      const res = await fetch(`${base}/admin/login`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+      const res = await fetch(`${base}/admin/login`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        redirect: 'manual',
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
@@ -116,7 +153,9 @@ describe('admin auth', () => {
 
   it('a login sets an HttpOnly SameSite=Strict session cookie that is not the token, and it opens the pages', async () => {
     const res = await fetch(`${base}/admin/login`, {
-      method: 'POST', body: `token=${TOKEN}&next=%2Fadmin%3Fperiod%3D2026-12`, redirect: 'manual',
+      method: 'POST',
+      body: `token=${TOKEN}&next=%2Fadmin%3Fperiod%3D2026-12`,
+      redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
     });
     expect(res.status).toBe(303);
@@ -133,10 +172,15 @@ describe('admin auth', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     // With the cookie, a state change from another origin is refused, and a form without the CSRF field too.
-    const crossSite = await call('POST', '/admin/charges/1/reissue', { headers: { cookie: session, origin: 'https://evil.example' } });
+    const crossSite = await call('POST', '/admin/charges/1/reissue', {
+      headers: { cookie: session, origin: 'https://evil.example' },
+    });
     expect(crossSite.status).toBe(403);
     const noCsrf = await fetch(`${base}/admin/charges/1/reissue`, {
-      method: 'POST', body: 'back=%2Fadmin', redirect: 'manual', headers: { cookie: session, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      body: 'back=%2Fadmin',
+      redirect: 'manual',
+      headers: { cookie: session, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(noCsrf.status).toBe(403);
   });
@@ -144,7 +188,9 @@ describe('admin auth', () => {
   it('the login form never redirects off-site', async () => {
     for (const next of ['https://evil.example/', '//evil.example/admin', '/\\evil.example']) {
       const res = await fetch(`${base}/admin/login`, {
-        method: 'POST', body: `token=${TOKEN}&next=${encodeURIComponent(next)}`, redirect: 'manual',
+        method: 'POST',
+        body: `token=${TOKEN}&next=${encodeURIComponent(next)}`,
+        redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       expect(res.headers.get('location')).toBe('/admin');
@@ -176,10 +222,21 @@ describe('admin auth', () => {
 
 describe('admin JSON API', () => {
   it('lists charges, filters them, and rejects bad filters with 400', async () => {
-    const all = await (await api('GET', '/admin/api/charges')).json() as { charges: Array<{ leaseRef: string; status: string; amount: string; tenantName: string }> };
-    expect(all.charges.map((c) => [c.leaseRef, c.status]).sort()).toEqual([['KW-BAD', 'failed'], ['KW-OPEN', 'invoiced'], ['KW-PAID', 'paid']]);
-    expect(all.charges.find((c) => c.leaseRef === 'KW-PAID')).toMatchObject({ amount: '450.750', tenantName: 'فاطمة العلي' });
-    const paid = await (await api('GET', '/admin/api/charges?status=paid&period=2026-12')).json() as { charges: unknown[] };
+    const all = (await (await api('GET', '/admin/api/charges')).json()) as {
+      charges: Array<{ leaseRef: string; status: string; amount: string; tenantName: string }>;
+    };
+    expect(all.charges.map((c) => [c.leaseRef, c.status]).sort()).toEqual([
+      ['KW-BAD', 'failed'],
+      ['KW-OPEN', 'invoiced'],
+      ['KW-PAID', 'paid'],
+    ]);
+    expect(all.charges.find((c) => c.leaseRef === 'KW-PAID')).toMatchObject({
+      amount: '450.750',
+      tenantName: 'فاطمة العلي',
+    });
+    const paid = (await (await api('GET', '/admin/api/charges?status=paid&period=2026-12')).json()) as {
+      charges: unknown[];
+    };
     expect(paid.charges).toHaveLength(1);
     const bad = await api('GET', '/admin/api/charges?period=2026-13');
     expect(bad.status).toBe(400);
@@ -193,7 +250,11 @@ describe('admin JSON API', () => {
     const id = chargeOf('KW-PAID')?.id;
     const res = await api('GET', `/admin/api/charges/${id}`);
     expect(res.status).toBe(200);
-    const detail = await res.json() as { charge: { status: string }; links: Array<{ status: string }>; events: Array<{ type: string }> };
+    const detail = (await res.json()) as {
+      charge: { status: string };
+      links: Array<{ status: string }>;
+      events: Array<{ type: string }>;
+    };
     expect(detail.charge.status).toBe('paid');
     expect(detail.links.map((l) => l.status)).toEqual(['paid']);
     expect(detail.events.map((e) => e.type)).toContain('link.created');
@@ -202,30 +263,50 @@ describe('admin JSON API', () => {
   it('reports the period per currency', async () => {
     const res = await api('GET', '/admin/api/report?period=2026-12');
     expect(res.status).toBe(200);
-    const { rows } = await res.json() as { rows: Array<Record<string, unknown>> };
-    expect(rows).toEqual([expect.objectContaining({
-      period: '2026-12', currency: 'KWD', charges: 3, paidCount: 1, paidMinor: 450_750, paidAmount: '450.750', failed: 1, open: 1,
-    })]);
+    const { rows } = (await res.json()) as { rows: Array<Record<string, unknown>> };
+    expect(rows).toEqual([
+      expect.objectContaining({
+        period: '2026-12',
+        currency: 'KWD',
+        charges: 3,
+        paidCount: 1,
+        paidMinor: 450_750,
+        paidAmount: '450.750',
+        failed: 1,
+        open: 1,
+      }),
+    ]);
     expect((await api('GET', '/admin/api/report?period=12-2026')).status).toBe(400);
   });
 
   it('lists the failed send with the provider reason, and attention includes it', async () => {
-    const { jobs } = await (await api('GET', '/admin/api/failed-jobs?queue=send')).json() as { jobs: Array<{ jobId: string; leaseRef: string; reason: string }> };
-    expect(jobs).toEqual([expect.objectContaining({ leaseRef: 'KW-BAD', reason: expect.stringContaining('Mobile number is not valid') })]);
+    const { jobs } = (await (await api('GET', '/admin/api/failed-jobs?queue=send')).json()) as {
+      jobs: Array<{ jobId: string; leaseRef: string; reason: string }>;
+    };
+    expect(jobs).toEqual([
+      expect.objectContaining({ leaseRef: 'KW-BAD', reason: expect.stringContaining('Mobile number is not valid') }),
+    ]);
     expect((await api('GET', '/admin/api/failed-jobs?queue=bogus')).status).toBe(400);
-    const { charges: attention } = await (await api('GET', '/admin/api/attention')).json() as { charges: Array<{ leaseRef: string }> };
+    const { charges: attention } = (await (await api('GET', '/admin/api/attention')).json()) as {
+      charges: Array<{ leaseRef: string }>;
+    };
     expect(attention.map((c) => c.leaseRef)).toContain('KW-BAD');
   });
 
   it('validates retry bodies, and a retry re-runs the failed send', async () => {
     expect((await api('POST', '/admin/api/jobs/retry', {})).status).toBe(400);
     expect((await api('POST', '/admin/api/jobs/retry', { jobIds: ['x'], all: true })).status).toBe(400);
-    const notJson = await call('POST', '/admin/api/jobs/retry', { headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const notJson = await call('POST', '/admin/api/jobs/retry', {
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     expect(notJson.status).toBe(400);
     const unknown = await (await api('POST', '/admin/api/jobs/retry', { jobIds: ['send-999-1'] })).json();
     expect(unknown).toMatchObject({ retried: [], missing: ['send-999-1'] });
-    const { jobs } = await (await api('GET', '/admin/api/failed-jobs')).json() as { jobs: Array<{ jobId: string }> };
-    const res = await api('POST', '/admin/api/jobs/retry', { jobIds: jobs.map((j) => j.jobId), reason: 'mobile fixed' });
+    const { jobs } = (await (await api('GET', '/admin/api/failed-jobs')).json()) as { jobs: Array<{ jobId: string }> };
+    const res = await api('POST', '/admin/api/jobs/retry', {
+      jobIds: jobs.map((j) => j.jobId),
+      reason: 'mobile fixed',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ retried: jobs.map((j) => j.jobId) });
     await h.settle();
@@ -287,8 +368,17 @@ describe('without ADMIN_TOKEN', () => {
 
   it('every /admin route answers 503 and says how to turn admin on', async () => {
     const url = off.http?.url ?? '';
-    for (const [method, path] of [...PAGE_ROUTES, ...API_ROUTES, ['GET', '/admin/login'], ['POST', '/admin/login']] as const) {
-      const res = await fetch(url + path, { method, redirect: 'manual', headers: { authorization: 'Bearer anything' } });
+    for (const [method, path] of [
+      ...PAGE_ROUTES,
+      ...API_ROUTES,
+      ['GET', '/admin/login'],
+      ['POST', '/admin/login'],
+    ] as const) {
+      const res = await fetch(url + path, {
+        method,
+        redirect: 'manual',
+        headers: { authorization: 'Bearer anything' },
+      });
       expect(res.status, `${method} ${path}`).toBe(503);
       const text = await res.text();
       expect(text, `${method} ${path}`).toContain('ADMIN_TOKEN');

@@ -15,8 +15,13 @@ function rentlink(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
     encoding: 'utf8',
     env: {
-      PATH: process.env['PATH'] ?? '', DATABASE_PATH: join(dir, 'cli.db'), REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: `cli${process.pid}`, LOG_LEVEL: 'warn', HTTP_PORT: '0', ...env,
+      PATH: process.env['PATH'] ?? '',
+      DATABASE_PATH: join(dir, 'cli.db'),
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: `cli${process.pid}`,
+      LOG_LEVEL: 'warn',
+      HTTP_PORT: '0',
+      ...env,
     },
     timeout: 60_000,
   });
@@ -34,7 +39,14 @@ describe('rentlink CLI', () => {
 
   it('import: a file with one bad row imports nothing, names line and field, exits 2', () => {
     const file = join(dir, 'bad.csv');
-    writeFileSync(file, csvOf(leaseLine({ lease_ref: 'OK-1' }), leaseLine({ lease_ref: 'BAD-1', due_day: '32' }), leaseLine({ lease_ref: 'BAD-2', currency: 'XYZ' })));
+    writeFileSync(
+      file,
+      csvOf(
+        leaseLine({ lease_ref: 'OK-1' }),
+        leaseLine({ lease_ref: 'BAD-1', due_day: '32' }),
+        leaseLine({ lease_ref: 'BAD-2', currency: 'XYZ' }),
+      ),
+    );
     const { code, stderr } = rentlink(['import', file]);
     expect(code).toBe(2);
     expect(stderr).toContain('nothing imported');
@@ -47,17 +59,38 @@ describe('rentlink CLI', () => {
 
   it('import then tick --now --wait creates the links against the in-process sandbox; a second run creates nothing', () => {
     const file = join(dir, 'good.csv');
-    writeFileSync(file, csvOf(leaseLine({ lease_ref: 'CLI-1' }), leaseLine({ lease_ref: 'CLI-2', currency: 'SAR', amount: '4250.50', timezone: 'Asia/Riyadh', mobile: '551234567', mobile_country_code: '+966' })));
+    writeFileSync(
+      file,
+      csvOf(
+        leaseLine({ lease_ref: 'CLI-1' }),
+        leaseLine({
+          lease_ref: 'CLI-2',
+          currency: 'SAR',
+          amount: '4250.50',
+          timezone: 'Asia/Riyadh',
+          mobile: '551234567',
+          mobile_country_code: '+966',
+        }),
+      ),
+    );
     expect(rentlink(['import', file]).stdout).toContain('2 created');
     const first = rentlink(['tick', '--now', '2026-11-27T06:00:00Z', '--wait', '--format', 'json']);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout) as { chargesCreated: number; linksCreated: number; failures: unknown[] };
     expect(summary).toMatchObject({ chargesCreated: 2, linksCreated: 2, failures: [] });
     expect(first.stderr).toContain('built-in sandbox');
-    const again = JSON.parse(rentlink(['tick', '--now', '2026-11-27T06:01:00Z', '--wait', '--format', 'json']).stdout) as typeof summary;
+    const again = JSON.parse(
+      rentlink(['tick', '--now', '2026-11-27T06:01:00Z', '--wait', '--format', 'json']).stdout,
+    ) as typeof summary;
     expect(again).toMatchObject({ chargesCreated: 0, linksCreated: 0 });
     const db = openDb(join(dir, 'cli.db'));
-    expect(db.select().from(charges).all().map((c) => c.status)).toEqual(['invoiced', 'invoiced']);
+    expect(
+      db
+        .select()
+        .from(charges)
+        .all()
+        .map((c) => c.status),
+    ).toEqual(['invoiced', 'invoiced']);
     expect(db.select().from(paymentLinks).all()).toHaveLength(2);
     closeDb(db);
   });

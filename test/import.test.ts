@@ -50,7 +50,11 @@ function row(over: Partial<Record<LeaseCsvColumn, string>>): string {
 
 /** Header (line 1), a good row (line 2), the bad row (line 3), another good row (line 4). */
 function fileWithBadRow(over: Partial<Record<LeaseCsvColumn, string>>): string {
-  return [HEADER, row({ lease_ref: 'GOOD-1' }), row({ lease_ref: 'BAD-1', ...over }), row({ lease_ref: 'GOOD-2' })].join('\n') + '\n';
+  return (
+    [HEADER, row({ lease_ref: 'GOOD-1' }), row({ lease_ref: 'BAD-1', ...over }), row({ lease_ref: 'GOOD-2' })].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 let dir: string;
@@ -84,7 +88,11 @@ function importFails(text: string): ImportIssue[] {
 }
 
 function expectNothingWritten(): void {
-  expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({ tenants: 0, leases: 0, events: 0 });
+  expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({
+    tenants: 0,
+    leases: 0,
+    events: 0,
+  });
 }
 
 describe('importing the example file', () => {
@@ -97,14 +105,34 @@ describe('importing the example file', () => {
     expect(db.select().from(events).where(eq(events.type, 'lease.created')).all()).toHaveLength(8);
 
     const kw = db.select().from(leases).where(eq(leases.ref, 'KW-SLM-A12')).get();
-    expect(kw).toMatchObject({ amountMinor: 450750, currency: 'KWD', dueDay: 1, leadDays: 5, state: 'active', provider: 'myfatoorah' });
+    expect(kw).toMatchObject({
+      amountMinor: 450750,
+      currency: 'KWD',
+      dueDay: 1,
+      leadDays: 5,
+      state: 'active',
+      provider: 'myfatoorah',
+    });
     expect(kw?.createdAt).toBe(clock.now());
-    const fatima = db.select().from(tenants).where(eq(tenants.id, kw?.tenantId ?? -1)).get();
-    expect(fatima).toMatchObject({ name: 'فاطمة العلي', language: 'ar', mobile: '51234567', mobileCountryCode: '+965' });
+    const fatima = db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.id, kw?.tenantId ?? -1))
+      .get();
+    expect(fatima).toMatchObject({
+      name: 'فاطمة العلي',
+      language: 'ar',
+      mobile: '51234567',
+      mobileCountryCode: '+965',
+    });
 
     const sar = db.select().from(leases).where(eq(leases.ref, 'SA-JED-RWD-22')).get();
     expect(sar?.amountMinor).toBe(425050);
-    const sara = db.select().from(tenants).where(eq(tenants.id, sar?.tenantId ?? -1)).get();
+    const sara = db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.id, sar?.tenantId ?? -1))
+      .get();
     expect(sara).toMatchObject({ mobile: '509876543', mobileCountryCode: '+966' }); // "+966 50 987 6543", "966"
 
     const omar = db.select().from(leases).where(eq(leases.ref, 'AE-AUH-RHA-41')).get();
@@ -116,9 +144,13 @@ describe('importing the example file', () => {
   it('accepts a BOM, CRLF line ends, columns in any order and a quoted multi-line unit', () => {
     const columns = [...LEASE_CSV_COLUMNS].reverse();
     const line = (over: Partial<Record<LeaseCsvColumn, string>>) => csvLine(columns.map((c) => over[c] ?? GOOD[c]));
-    const text = '\uFEFF' + [columns.join(','), line({ unit: 'Tower B\nFlat 9' }), line({ lease_ref: 'X-2', due_day: '40' })].join('\r\n');
+    const text =
+      '\uFEFF' +
+      [columns.join(','), line({ unit: 'Tower B\nFlat 9' }), line({ lease_ref: 'X-2', due_day: '40' })].join('\r\n');
     const { errors } = parseLeasesCsv(text);
-    expect(errors).toEqual([{ line: 4, field: 'due_day', message: 'due_day must be a whole number from 1 to 31, got 40' }]);
+    expect(errors).toEqual([
+      { line: 4, field: 'due_day', message: 'due_day must be a whole number from 1 to 31, got 40' },
+    ]);
   });
 });
 
@@ -135,7 +167,12 @@ describe('a bad field rejects the whole file', () => {
     ['invalid email', { email: 'noura.example.com' }, 'email', /not a valid address/],
     ['SMS without country code', { channel: 'SMS', mobile_country_code: '' }, 'mobile_country_code', /required/],
     ['SMS without mobile', { channel: 'SMS', mobile: '' }, 'mobile', /mobile is required/],
-    ['too many decimals for KWD', { amount: '450.7505' }, 'amount', /amount 450\.7505 has 4 decimals but KWD allows at most 3/],
+    [
+      'too many decimals for KWD',
+      { amount: '450.7505' },
+      'amount',
+      /amount 450\.7505 has 4 decimals but KWD allows at most 3/,
+    ],
     ['decimals on SAR', { amount: '100.005', currency: 'SAR' }, 'amount', /SAR allows at most 2/],
     ['zero amount', { amount: '0.000' }, 'amount', /greater than 0/],
     ['negative amount', { amount: '-5' }, 'amount', /greater than 0/],
@@ -156,14 +193,18 @@ describe('a bad field rejects the whole file', () => {
 
   it('duplicate lease_ref: the later line is reported', () => {
     const text = [HEADER, row({ lease_ref: 'DUP' }), row({ lease_ref: 'OTHER' }), row({ lease_ref: 'DUP' })].join('\n');
-    expect(importFails(text)).toEqual([{ line: 4, field: 'lease_ref', message: 'lease_ref DUP already appears on line 2' }]);
+    expect(importFails(text)).toEqual([
+      { line: 4, field: 'lease_ref', message: 'lease_ref DUP already appears on line 2' },
+    ]);
     expectNothingWritten();
   });
 
   it('missing column in the header', () => {
     const columns = LEASE_CSV_COLUMNS.filter((c) => c !== 'mobile');
     const text = [columns.join(','), csvLine(columns.map((c) => GOOD[c]))].join('\n');
-    expect(importFails(text)).toEqual([{ line: 1, field: 'mobile', message: 'column mobile is missing from the header' }]);
+    expect(importFails(text)).toEqual([
+      { line: 1, field: 'mobile', message: 'column mobile is missing from the header' },
+    ]);
     expectNothingWritten();
   });
 
@@ -174,14 +215,23 @@ describe('a bad field rejects the whole file', () => {
   });
 
   it('a row with the wrong number of values', () => {
-    expect(importFails([HEADER, row({}), 'A,B,C'].join('\n'))).toEqual([expect.objectContaining({ line: 3, field: 'row' })]);
+    expect(importFails([HEADER, row({}), 'A,B,C'].join('\n'))).toEqual([
+      expect.objectContaining({ line: 3, field: 'row' }),
+    ]);
   });
 
   it('collects every problem of every row, in file order', () => {
-    const text = [HEADER, row({ lease_ref: 'A', due_day: '0', currency: 'XXX' }), row({ lease_ref: 'B' }), row({ lease_ref: 'C', channel: 'FAX' })].join('\n');
+    const text = [
+      HEADER,
+      row({ lease_ref: 'A', due_day: '0', currency: 'XXX' }),
+      row({ lease_ref: 'B' }),
+      row({ lease_ref: 'C', channel: 'FAX' }),
+    ].join('\n');
     const issues = importFails(text);
     expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(['2:currency', '2:due_day', '4:channel']);
-    expect(formatImportIssues(issues).split('\n')[0]).toBe('line 2, field currency: currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got XXX');
+    expect(formatImportIssues(issues).split('\n')[0]).toBe(
+      'line 2, field currency: currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got XXX',
+    );
     expectNothingWritten();
   });
 
@@ -213,7 +263,11 @@ describe('re-importing', () => {
     clock.advance(60_000);
     const again = importLeases(db, clock, EXAMPLE);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 8 });
-    expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({ tenants: 8, leases: 8, events: 8 });
+    expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({
+      tenants: 8,
+      leases: 8,
+      events: 8,
+    });
   });
 
   it('a changed mobile updates the tenant, keeps the lease state and records lease.updated', () => {
@@ -227,7 +281,11 @@ describe('re-importing', () => {
 
     const lease = db.select().from(leases).where(eq(leases.ref, 'KW-HWL-204')).get();
     expect(lease?.state).toBe('paused');
-    const tenant = db.select().from(tenants).where(eq(tenants.id, lease?.tenantId ?? -1)).get();
+    const tenant = db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.id, lease?.tenantId ?? -1))
+      .get();
     expect(tenant).toMatchObject({ mobile: '66987654', updatedAt: clock.now() });
     expect(count('tenants')).toBe(8);
 

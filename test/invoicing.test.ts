@@ -16,29 +16,58 @@ const sendRequests = (harness: Harness) => harness.sandbox.requests.filter((r) =
 describe('tick → send queue → SendPayment', () => {
   it('sends exactly the expected SendPayment requests at a fixed now, and a second tick sends nothing', async () => {
     h = await createHarness({ now: '2026-11-27T06:00:00Z', http: true });
-    h.importCsv(csvOf(
-      leaseLine({ lease_ref: 'KW-1', amount: '450.750', channel: 'ALL', language: 'ar', tenant_name: 'فاطمة العلي' }),
-      leaseLine({ lease_ref: 'KW-2', amount: '300', channel: 'EML', mobile: '', mobile_country_code: '', due_day: '15', starts_on: '2026-11-01' }),
-    ));
+    h.importCsv(
+      csvOf(
+        leaseLine({ lease_ref: 'KW-1', amount: '450.750', channel: 'ALL', language: 'ar', tenant_name: 'فاطمة العلي' }),
+        leaseLine({
+          lease_ref: 'KW-2',
+          amount: '300',
+          channel: 'EML',
+          mobile: '',
+          mobile_country_code: '',
+          due_day: '15',
+          starts_on: '2026-11-01',
+        }),
+      ),
+    );
     const first = await h.tickAndSettle();
     // KW-1: due 2026-12-01, lead 5 → send from 2026-11-26 local: due. KW-2: due 2026-11-15 (starts 11-01): due.
     expect(first.chargesCreated).toBe(2);
-    const sent = sendRequests(h).map((r) => r.body as Record<string, unknown>).sort((a, b) => String(a['CustomerReference']).localeCompare(String(b['CustomerReference'])));
+    const sent = sendRequests(h)
+      .map((r) => r.body as Record<string, unknown>)
+      .sort((a, b) => String(a['CustomerReference']).localeCompare(String(b['CustomerReference'])));
     expect(sent).toHaveLength(2);
     expect(sent[0]).toMatchObject({
-      NotificationOption: 'ALL', CustomerName: 'فاطمة العلي', InvoiceValue: 450.75, DisplayCurrencyIso: 'KWD', Language: 'ar',
-      CustomerEmail: 'tenant@example.com', CustomerMobile: '51234567', MobileCountryCode: '+965',
-      CustomerReference: 'KW-1-2026-12-1', ExpiryDate: '2026-12-11T23:59:59',
+      NotificationOption: 'ALL',
+      CustomerName: 'فاطمة العلي',
+      InvoiceValue: 450.75,
+      DisplayCurrencyIso: 'KWD',
+      Language: 'ar',
+      CustomerEmail: 'tenant@example.com',
+      CustomerMobile: '51234567',
+      MobileCountryCode: '+965',
+      CustomerReference: 'KW-1-2026-12-1',
+      ExpiryDate: '2026-12-11T23:59:59',
     });
     expect(String(sent[0]?.['CallBackUrl'])).toMatch(/\/callback\?ref=KW-1-2026-12-1$/);
     expect(JSON.parse(String(sent[0]?.['UserDefinedField']))).toMatchObject({ lease: 'KW-1', period: '2026-12' });
-    expect(sent[1]).toMatchObject({ NotificationOption: 'EML', InvoiceValue: 300, CustomerReference: 'KW-2-2026-11-1' });
+    expect(sent[1]).toMatchObject({
+      NotificationOption: 'EML',
+      InvoiceValue: 300,
+      CustomerReference: 'KW-2-2026-11-1',
+    });
     expect(sent[1]).not.toHaveProperty('CustomerMobile');
 
     const links = h.app.db.select().from(paymentLinks).all();
     expect(links.map((l) => l.status)).toEqual(['open', 'open']);
     expect(links.every((l) => l.providerInvoiceId && l.url?.includes('/pay/'))).toBe(true);
-    expect(h.app.db.select().from(charges).all().map((c) => c.status)).toEqual(['invoiced', 'invoiced']);
+    expect(
+      h.app.db
+        .select()
+        .from(charges)
+        .all()
+        .map((c) => c.status),
+    ).toEqual(['invoiced', 'invoiced']);
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.created')).all()).toHaveLength(2);
 
     const second = await h.tickAndSettle();
@@ -55,7 +84,11 @@ describe('tick → send queue → SendPayment', () => {
     expect(h.sandbox.invoicesByReference('KW-LOST-2026-12-1')).toHaveLength(1);
     expect(sendRequests(h)).toHaveLength(1);
     const [link] = h.app.db.select().from(paymentLinks).all();
-    expect(link).toMatchObject({ status: 'open', createCalls: 1, providerInvoiceId: String(h.sandbox.invoices()[0]?.id) });
+    expect(link).toMatchObject({
+      status: 'open',
+      createCalls: 1,
+      providerInvoiceId: String(h.sandbox.invoices()[0]?.id),
+    });
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
   });
 
@@ -68,7 +101,19 @@ describe('tick → send queue → SendPayment', () => {
     const charge = h.app.db.select().from(charges).get();
     const found = loadChargeContext(h.app.db, Number(charge?.id));
     if (!found) throw new Error('no charge');
-    const link = ensureLinkRow(h.app.db, { chargeId: found.charge.id, leaseId: found.lease.id, attempt: 1, reference: 'KW-CRASH-2026-12-1', provider: 'myfatoorah', channel: 'ALL', expiresAt: Date.parse('2026-12-11T20:59:59Z') }, h.clock.now());
+    const link = ensureLinkRow(
+      h.app.db,
+      {
+        chargeId: found.charge.id,
+        leaseId: found.lease.id,
+        attempt: 1,
+        reference: 'KW-CRASH-2026-12-1',
+        provider: 'myfatoorah',
+        channel: 'ALL',
+        expiresAt: Date.parse('2026-12-11T20:59:59Z'),
+      },
+      h.clock.now(),
+    );
     if (!link) throw new Error('no link');
     noteCreateCall(h.app.db, link.id, h.clock.now());
     await h.app.provider.createLink(buildLinkRequest(h.app, found, link));
@@ -76,7 +121,10 @@ describe('tick → send queue → SendPayment', () => {
     await h.tickAndSettle();
     expect(h.sandbox.invoicesByReference('KW-CRASH-2026-12-1')).toHaveLength(1);
     expect(sendRequests(h)).toHaveLength(1);
-    expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({ status: 'open', providerInvoiceId: String(h.sandbox.invoices()[0]?.id) });
+    expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({
+      status: 'open',
+      providerInvoiceId: String(h.sandbox.invoices()[0]?.id),
+    });
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
   });
 
@@ -84,7 +132,11 @@ describe('tick → send queue → SendPayment', () => {
     h = await createHarness({ now: '2026-11-27T06:00:00Z', env: { PROVIDER_TIMEOUT_MS: '300' } });
     h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-FLAKY' })));
     h.sandbox.injectFault('SendPayment', { kind: 'timeout', ms: 1000 }, 1);
-    h.sandbox.injectFault('SendPayment', { kind: 'http', status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' }, 1);
+    h.sandbox.injectFault(
+      'SendPayment',
+      { kind: 'http', status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' },
+      1,
+    );
     h.sandbox.injectFault('SendPayment', { kind: 'rate-limit', retryAfter: '0' }, 1);
     // Completed sends are removed from Redis at once: catch the job as it completes.
     const completed = new Promise<Job>((resolve) => h.startWorkers().send.once('completed', (job) => resolve(job)));
@@ -96,13 +148,25 @@ describe('tick → send queue → SendPayment', () => {
     expect(job.attemptsStarted).toBe(4);
     expect(job.attemptsMade).toBe(3);
     // Every retry looked the reference up before creating again.
-    expect(h.sandbox.requests.filter((r) => r.endpoint === 'GetPaymentStatus').map((r) => (r.body as { KeyType: string }).KeyType)).toEqual(['CustomerReference', 'CustomerReference', 'CustomerReference']);
+    expect(
+      h.sandbox.requests
+        .filter((r) => r.endpoint === 'GetPaymentStatus')
+        .map((r) => (r.body as { KeyType: string }).KeyType),
+    ).toEqual(['CustomerReference', 'CustomerReference', 'CustomerReference']);
   });
 
   it('a validation rejection marks the charge failed with the provider message, and is not retried', async () => {
     h = await createHarness({ now: '2026-11-27T06:00:00Z' });
     h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-BAD' })));
-    h.sandbox.injectFault('SendPayment', { kind: 'reject', message: 'Invalid data', errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }] }, 1);
+    h.sandbox.injectFault(
+      'SendPayment',
+      {
+        kind: 'reject',
+        message: 'Invalid data',
+        errors: [{ Name: 'CustomerMobile', Error: 'Mobile number is not valid' }],
+      },
+      1,
+    );
     await h.tickAndSettle();
     const charge = h.app.db.select().from(charges).get();
     expect(charge?.status).toBe('failed');

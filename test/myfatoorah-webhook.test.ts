@@ -24,7 +24,13 @@ const V1_SIGNATURE = 'bjZPQALs+umTbDpn3WA5y56pvjnI+LtT1EG+1UVYDH4=';
 
 function v2Body(overrides: { invoice?: Record<string, unknown>; transaction?: Record<string, unknown> } = {}) {
   return {
-    Event: { Code: 1, Name: 'PAYMENT_STATUS_CHANGED', CountryIsoCode: 'KWT', CreationDate: '2026-11-01T09:00:00.000', Reference: 'WH-1' },
+    Event: {
+      Code: 1,
+      Name: 'PAYMENT_STATUS_CHANGED',
+      CountryIsoCode: 'KWT',
+      CreationDate: '2026-11-01T09:00:00.000',
+      Reference: 'WH-1',
+    },
     Data: {
       Invoice: {
         Id: '100001',

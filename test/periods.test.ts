@@ -181,7 +181,7 @@ describe('duePeriods', () => {
     expect(duePeriods(l, sendAt - 1, 0)).toEqual([]);
   });
 
-  it("looks into next month when lead days reach back into this one", () => {
+  it('looks into next month when lead days reach back into this one', () => {
     expect(periods(lease(), utc('2026-12-28T09:00:00Z'), 1)).toEqual(['2026-12', '2027-01']);
   });
 

@@ -15,11 +15,20 @@ afterAll(async () => h?.close());
  */
 describe('adaptive status rate limit', () => {
   it('200 open links against a 2/s provider with the worker set to 5/s: all checked, ≥ 90 % answered 200, ≥ 80 % of 2/s', async () => {
-    h = await createHarness({ now: '2026-11-27T06:00:00Z', env: { STATUS_RATE_LIMIT_PER_SECOND: '5', STATUS_CONCURRENCY: '4' } });
+    h = await createHarness({
+      now: '2026-11-27T06:00:00Z',
+      env: { STATUS_RATE_LIMIT_PER_SECOND: '5', STATUS_CONCURRENCY: '4' },
+    });
     const lines = Array.from({ length: 200 }, (_, i) => leaseLine({ lease_ref: `RL-${i}` }));
     h.importCsv(csvOf(...lines));
     await h.tickAndSettle();
-    expect(h.app.db.select().from(paymentLinks).all().filter((l) => l.status === 'open')).toHaveLength(200);
+    expect(
+      h.app.db
+        .select()
+        .from(paymentLinks)
+        .all()
+        .filter((l) => l.status === 'open'),
+    ).toHaveLength(200);
 
     h.sandbox.setRateLimit(2);
     h.clock.advance(16 * MINUTE);
@@ -33,7 +42,14 @@ describe('adaptive status rate limit', () => {
     const ok = calls.filter((r) => r.status === 200).length;
     const links = h.app.db.select().from(paymentLinks).all();
     const counts = await h.app.queues.status.getJobCounts('failed', 'completed');
-    const figures = { seconds: Number(seconds.toFixed(1)), calls: calls.length, ok, throttled: h.sandbox.throttledCount, okPerSecond: Number((ok / seconds).toFixed(2)), finalRate: Number(((await h.app.metrics.statusRate.get()).values[0]?.value ?? 0).toFixed(2)) };
+    const figures = {
+      seconds: Number(seconds.toFixed(1)),
+      calls: calls.length,
+      ok,
+      throttled: h.sandbox.throttledCount,
+      okPerSecond: Number((ok / seconds).toFixed(2)),
+      finalRate: Number(((await h.app.metrics.statusRate.get()).values[0]?.value ?? 0).toFixed(2)),
+    };
     console.log(JSON.stringify({ test: 'adaptive-rate-limit', ...figures }));
 
     expect(links.every((l) => l.pollCount === 1)).toBe(true);

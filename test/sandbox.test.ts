@@ -17,10 +17,15 @@ const servers: Server[] = [];
 
 afterEach(async () => {
   await Promise.all(handles.splice(0).map((handle) => handle.close()));
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  })));
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(resolve);
+        }),
+    ),
+  );
 });
 
 async function start(options: SandboxOptions = {}): Promise<{ sb: SandboxHandle; clock: ManualClock }> {
@@ -37,7 +42,12 @@ interface ApiAnswer {
   json: Record<string, unknown>;
 }
 
-async function api(sb: SandboxHandle, endpoint: string, body: unknown, init: { token?: string | null; signal?: AbortSignal } = {}): Promise<ApiAnswer> {
+async function api(
+  sb: SandboxHandle,
+  endpoint: string,
+  body: unknown,
+  init: { token?: string | null; signal?: AbortSignal } = {},
+): Promise<ApiAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const token = init.token === undefined ? TOKEN : init.token;
   if (token !== null) headers['authorization'] = `Bearer ${token}`;
@@ -78,7 +88,11 @@ async function createInvoice(sb: SandboxHandle, overrides: Record<string, unknow
   return (answer.json['Data'] as { InvoiceId: number }).InvoiceId;
 }
 
-async function status(sb: SandboxHandle, key: string | number, keyType = 'InvoiceId'): Promise<Record<string, unknown>> {
+async function status(
+  sb: SandboxHandle,
+  key: string | number,
+  keyType = 'InvoiceId',
+): Promise<Record<string, unknown>> {
   const answer = await api(sb, 'GetPaymentStatus', { Key: String(key), KeyType: keyType });
   expect(answer.status).toBe(200);
   return answer.json['Data'] as Record<string, unknown>;
@@ -105,7 +119,12 @@ describe('SendPayment + GetPaymentStatus', () => {
       IsSuccess: true,
       Message: 'Invoice Created Successfully!',
       ValidationErrors: null,
-      Data: { InvoiceId: 100001, InvoiceURL: `${sb.url}/pay/100001`, CustomerReference: 'lease-42-2026-11', UserDefinedField: 'tenant-7' },
+      Data: {
+        InvoiceId: 100001,
+        InvoiceURL: `${sb.url}/pay/100001`,
+        CustomerReference: 'lease-42-2026-11',
+        UserDefinedField: 'tenant-7',
+      },
     });
 
     const data = await status(sb, 100001);
@@ -127,9 +146,18 @@ describe('SendPayment + GetPaymentStatus', () => {
 
     const stored = sb.invoices();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ id: 100001, reference: 'lease-42-2026-11', valueMinor: 250_500, status: 'Pending', callBackUrl: 'http://127.0.0.1:9999/callback' });
+    expect(stored[0]).toMatchObject({
+      id: 100001,
+      reference: 'lease-42-2026-11',
+      valueMinor: 250_500,
+      status: 'Pending',
+      callBackUrl: 'http://127.0.0.1:9999/callback',
+    });
     expect(stored[0]?.expiresAt).toBe(Date.parse('2026-11-03T20:59:59Z'));
-    expect(sb.requests.map((r) => [r.endpoint, r.status])).toEqual([['SendPayment', 200], ['GetPaymentStatus', 200]]);
+    expect(sb.requests.map((r) => [r.endpoint, r.status])).toEqual([
+      ['SendPayment', 200],
+      ['GetPaymentStatus', 200],
+    ]);
   });
 
   it('applies the default validity when ExpiryDate is omitted', async () => {
@@ -173,11 +201,19 @@ describe('SendPayment + GetPaymentStatus', () => {
 
 describe('SendPayment validation', () => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ['a mobile that breaks the pattern', { NotificationOption: 'SMS', CustomerMobile: '9651234567890', MobileCountryCode: '+965' }, 'CustomerMobile'],
+    [
+      'a mobile that breaks the pattern',
+      { NotificationOption: 'SMS', CustomerMobile: '9651234567890', MobileCountryCode: '+965' },
+      'CustomerMobile',
+    ],
     ['a mobile with letters', { NotificationOption: 'LNK', CustomerMobile: '5551ab34' }, 'CustomerMobile'],
     ['SMS without MobileCountryCode', { NotificationOption: 'SMS', CustomerMobile: '51234567' }, 'MobileCountryCode'],
     ['EML without email', { NotificationOption: 'EML' }, 'CustomerEmail'],
-    ['ALL with a bad email', { NotificationOption: 'ALL', CustomerEmail: 'nope', CustomerMobile: '51234567', MobileCountryCode: '965' }, 'CustomerEmail'],
+    [
+      'ALL with a bad email',
+      { NotificationOption: 'ALL', CustomerEmail: 'nope', CustomerMobile: '51234567', MobileCountryCode: '965' },
+      'CustomerEmail',
+    ],
     ['too many decimals for KWD', { InvoiceValue: 250.5005 }, 'InvoiceValue'],
     ['a zero amount', { InvoiceValue: 0 }, 'InvoiceValue'],
     ['an amount as a string', { InvoiceValue: '250.500' }, 'InvoiceValue'],
@@ -221,7 +257,12 @@ describe('SendPayment validation', () => {
       InvoiceValue: 250,
       InvoiceItems: [{ ItemName: 'Rent', Quantity: 2, UnitPrice: 125 }],
     });
-    expect(sb.invoices()[0]).toMatchObject({ language: 'ar', notificationOption: 'ALL', mobileCountryCode: '+965', valueMinor: 250_000 });
+    expect(sb.invoices()[0]).toMatchObject({
+      language: 'ar',
+      notificationOption: 'ALL',
+      mobileCountryCode: '+965',
+      valueMinor: 250_000,
+    });
   });
 });
 
@@ -383,7 +424,10 @@ describe('webhooks', () => {
       dedupeKey: `${id}|${paymentId}|PAID|SUCCESS`,
     });
     expect(verifyMyFatoorahWebhook(delivery?.body ?? '', signature as string, 'other-secret')).toBeNull();
-    const body = JSON.parse(delivery?.body ?? '{}') as { Event: Record<string, unknown>; Data: { Amount: Record<string, unknown> } };
+    const body = JSON.parse(delivery?.body ?? '{}') as {
+      Event: Record<string, unknown>;
+      Data: { Amount: Record<string, unknown> };
+    };
     expect(body.Event).toMatchObject({ Code: 1, Name: 'PAYMENT_STATUS_CHANGED', CountryIsoCode: 'KWT' });
     expect(body.Data.Amount).toMatchObject({ BaseCurrency: 'KWD', ValueInBaseCurrency: '250.500' });
     expect(sb.webhookDeliveries).toMatchObject([{ attempt: 1, status: 200 }]);
@@ -396,8 +440,17 @@ describe('webhooks', () => {
     sb.failPayment(id);
     await sb.webhooksIdle();
     const delivery = receiver.received[0];
-    const hint = verifyMyFatoorahWebhook(delivery?.body ?? '', delivery?.headers['myfatoorah-signature'] as string, SECRET);
-    expect(hint).toMatchObject({ invoiceId: String(id), reference: null, invoiceStatus: 'PENDING', transactionStatus: 'FAILED' });
+    const hint = verifyMyFatoorahWebhook(
+      delivery?.body ?? '',
+      delivery?.headers['myfatoorah-signature'] as string,
+      SECRET,
+    );
+    expect(hint).toMatchObject({
+      invoiceId: String(id),
+      reference: null,
+      invoiceStatus: 'PENDING',
+      transactionStatus: 'FAILED',
+    });
   });
 
   it('retries non-2xx answers (same event, same signature) until one succeeds', async () => {
@@ -405,7 +458,11 @@ describe('webhooks', () => {
     const { sb } = await start({ webhookUrl: receiver.url, webhookSecret: SECRET, webhookRetryDelayMs: 1 });
     sb.pay(await createInvoice(sb));
     await sb.webhooksIdle();
-    expect(sb.webhookDeliveries.map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 503], [3, 200]]);
+    expect(sb.webhookDeliveries.map((d) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 503],
+      [3, 200],
+    ]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
     expect(new Set(sb.webhookDeliveries.map((d) => d.eventReference)).size).toBe(1);
   });
@@ -429,7 +486,11 @@ describe('webhooks', () => {
   });
 
   it('records network errors as status null', async () => {
-    const { sb } = await start({ webhookUrl: 'http://127.0.0.1:1/nothing-listens', webhookSecret: SECRET, webhookRetryDelayMs: 1 });
+    const { sb } = await start({
+      webhookUrl: 'http://127.0.0.1:1/nothing-listens',
+      webhookSecret: SECRET,
+      webhookRetryDelayMs: 1,
+    });
     sb.pay(await createInvoice(sb));
     await sb.webhooksIdle();
     expect(sb.webhookDeliveries).toHaveLength(6);
@@ -459,7 +520,12 @@ describe('faults', () => {
 
   it('http: a custom body and content type', async () => {
     const { sb } = await start();
-    sb.injectFault('GetPaymentStatus', { kind: 'http', status: 500, body: '{"oops":true}', contentType: 'application/json' });
+    sb.injectFault('GetPaymentStatus', {
+      kind: 'http',
+      status: 500,
+      body: '{"oops":true}',
+      contentType: 'application/json',
+    });
     const answer = await api(sb, 'GetPaymentStatus', { Key: '1', KeyType: 'InvoiceId' });
     expect(answer.status).toBe(500);
     expect(answer.json).toEqual({ oops: true });
@@ -480,7 +546,9 @@ describe('faults', () => {
   it('timeout: the request is held past the client timeout, nothing created', async () => {
     const { sb } = await start();
     sb.injectFault('SendPayment', { kind: 'timeout', ms: 200 });
-    await expect(api(sb, 'SendPayment', invoiceRequest(), { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(api(sb, 'SendPayment', invoiceRequest(), { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     expect(sb.invoices()).toHaveLength(0);
     expect(sb.requests[0]).toMatchObject({ fault: 'timeout', status: 0 });
   });
@@ -505,10 +573,19 @@ describe('faults', () => {
 
   it('reject: a MyFatoorah failure envelope', async () => {
     const { sb } = await start();
-    sb.injectFault('SendPayment', { kind: 'reject', message: 'Vendor account blocked', errors: [{ Name: 'Vendor', Error: 'blocked' }] });
+    sb.injectFault('SendPayment', {
+      kind: 'reject',
+      message: 'Vendor account blocked',
+      errors: [{ Name: 'Vendor', Error: 'blocked' }],
+    });
     const answer = await api(sb, 'SendPayment', invoiceRequest());
     expect(answer.status).toBe(400);
-    expect(answer.json).toEqual({ IsSuccess: false, Message: 'Vendor account blocked', ValidationErrors: [{ Name: 'Vendor', Error: 'blocked' }], Data: null });
+    expect(answer.json).toEqual({
+      IsSuccess: false,
+      Message: 'Vendor account blocked',
+      ValidationErrors: [{ Name: 'Vendor', Error: 'blocked' }],
+      Data: null,
+    });
     expect(sb.invoices()).toHaveLength(0);
   });
 
@@ -551,8 +628,16 @@ describe('account settings', () => {
   it('reads and prints ExpiryDate in the account time zone, across DST (Africa/Cairo, EGP)', async () => {
     const { sb, clock } = await start({ accountTimeZone: 'Africa/Cairo', currency: 'EGP' });
     clock.set('2026-06-01T00:00:00Z');
-    const summer = await createInvoice(sb, { DisplayCurrencyIso: 'EGP', InvoiceValue: 1500.25, ExpiryDate: '2026-07-01T12:00:00' });
-    const winter = await createInvoice(sb, { DisplayCurrencyIso: 'EGP', InvoiceValue: 1500.25, ExpiryDate: '2026-12-01T12:00:00' });
+    const summer = await createInvoice(sb, {
+      DisplayCurrencyIso: 'EGP',
+      InvoiceValue: 1500.25,
+      ExpiryDate: '2026-07-01T12:00:00',
+    });
+    const winter = await createInvoice(sb, {
+      DisplayCurrencyIso: 'EGP',
+      InvoiceValue: 1500.25,
+      ExpiryDate: '2026-12-01T12:00:00',
+    });
     expect(sb.invoice(summer)?.expiresAt).toBe(Date.parse('2026-07-01T09:00:00Z')); // EEST, UTC+3
     expect(sb.invoice(winter)?.expiresAt).toBe(Date.parse('2026-12-01T10:00:00Z')); // EET, UTC+2
     expect(await status(sb, winter)).toMatchObject({
@@ -565,7 +650,11 @@ describe('account settings', () => {
 
   it('uses the account currency exponent (SAR: 2 decimals)', async () => {
     const { sb } = await start({ accountTimeZone: 'Asia/Riyadh', currency: 'SAR' });
-    const answer = await api(sb, 'SendPayment', invoiceRequest({ DisplayCurrencyIso: undefined, InvoiceValue: 100.125 }));
+    const answer = await api(
+      sb,
+      'SendPayment',
+      invoiceRequest({ DisplayCurrencyIso: undefined, InvoiceValue: 100.125 }),
+    );
     expect(errorNames(answer)).toEqual(['InvoiceValue']);
     const id = await createInvoice(sb, { DisplayCurrencyIso: undefined, InvoiceValue: 100.1 });
     expect(await status(sb, id)).toMatchObject({ InvoiceValue: 100.1, InvoiceDisplayValue: '100.10 SR' });
@@ -587,13 +676,20 @@ describe('GetPaymentStatus rate limit (real time)', () => {
   it('answers a burst over the limit with 429 + Retry-After: 1, then recovers', async () => {
     const { sb } = await start({ statusRateLimitPerSecond: 2 });
     const id = await createInvoice(sb);
-    const burst = await Promise.all(Array.from({ length: 6 }, () => api(sb, 'GetPaymentStatus', { Key: String(id), KeyType: 'InvoiceId' })));
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => api(sb, 'GetPaymentStatus', { Key: String(id), KeyType: 'InvoiceId' })),
+    );
     const limited = burst.filter((a) => a.status === 429);
     expect(burst.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(2);
     expect(limited.length).toBeGreaterThanOrEqual(1); // 2 + 2/s × elapsed may pass on a very slow machine
     for (const answer of limited) {
       expect(answer.headers.get('retry-after')).toBe('1');
-      expect(answer.json).toEqual({ IsSuccess: false, Message: 'Too many requests', ValidationErrors: null, Data: null });
+      expect(answer.json).toEqual({
+        IsSuccess: false,
+        Message: 'Too many requests',
+        ValidationErrors: null,
+        Data: null,
+      });
     }
     expect(sb.throttledCount).toBe(limited.length);
     expect(sb.requests.filter((r) => r.fault === 'throttled')).toHaveLength(limited.length);
@@ -604,7 +700,9 @@ describe('GetPaymentStatus rate limit (real time)', () => {
     expect((await api(sb, 'GetPaymentStatus', { Key: String(id), KeyType: 'InvoiceId' })).status).toBe(200);
 
     sb.setRateLimit(null);
-    const unlimited = await Promise.all(Array.from({ length: 6 }, () => api(sb, 'GetPaymentStatus', { Key: String(id), KeyType: 'InvoiceId' })));
+    const unlimited = await Promise.all(
+      Array.from({ length: 6 }, () => api(sb, 'GetPaymentStatus', { Key: String(id), KeyType: 'InvoiceId' })),
+    );
     expect(unlimited.every((a) => a.status === 200)).toBe(true);
   });
 });
@@ -619,7 +717,10 @@ describe('control endpoints (standalone use)', () => {
     });
     expect(injected.status).toBe(200);
     expect((await api(sb, 'SendPayment', invoiceRequest())).status).toBe(502);
-    const bad = await fetch(`${sb.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ endpoint: 'Nope', fault: { kind: 'lost' } }) });
+    const bad = await fetch(`${sb.url}/_sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ endpoint: 'Nope', fault: { kind: 'lost' } }),
+    });
     expect(bad.status).toBe(400);
 
     const a = await createInvoice(sb);
@@ -627,7 +728,10 @@ describe('control endpoints (standalone use)', () => {
     const listed = (await (await fetch(`${sb.url}/_sandbox/invoices`)).json()) as { id: number }[];
     expect(listed.map((i) => i.id)).toEqual([a, b]);
 
-    const paid = (await (await fetch(`${sb.url}/_sandbox/invoices/${a}/pay`, { method: 'POST' })).json()) as { paymentId: string; invoice: { status: string } };
+    const paid = (await (await fetch(`${sb.url}/_sandbox/invoices/${a}/pay`, { method: 'POST' })).json()) as {
+      paymentId: string;
+      invoice: { status: string };
+    };
     expect(paid.invoice.status).toBe('Paid');
     expect((await status(sb, paid.paymentId, 'PaymentId'))['InvoiceId']).toBe(a);
     expect((await fetch(`${sb.url}/_sandbox/invoices/${b}/fail`, { method: 'POST' })).status).toBe(200);

@@ -12,8 +12,18 @@ describe('rentlink start', () => {
   it('serves /healthz with SQLite and Redis checked, uses the sandbox without a token, and stops cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rentlink-svc-'));
     const port = await freePort();
-    const config = loadConfig({ DATABASE_PATH: join(dir, 'svc.db'), REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: 'svc', HTTP_PORT: String(port) });
-    const service = await startService({ config, clock: new ManualClock('2026-11-27T06:00:00Z'), logger: silentLogger, cron: false });
+    const config = loadConfig({
+      DATABASE_PATH: join(dir, 'svc.db'),
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: 'svc',
+      HTTP_PORT: String(port),
+    });
+    const service = await startService({
+      config,
+      clock: new ManualClock('2026-11-27T06:00:00Z'),
+      logger: silentLogger,
+      cron: false,
+    });
     try {
       const health = await fetch(`${service.http.url}/healthz`);
       expect(health.status).toBe(200);

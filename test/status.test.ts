@@ -29,7 +29,10 @@ const links = () => h.app.db.select().from(paymentLinks).orderBy(paymentLinks.at
 describe('paid', () => {
   it('pay on the pay page → webhook → charge paid without waiting for the poll plan; the callback only hints', async () => {
     const link = await withOpenLink({ http: true });
-    const paid = await fetch(`${h.sandbox.url}/pay/${link.providerInvoiceId}/pay`, { method: 'POST', redirect: 'manual' });
+    const paid = await fetch(`${h.sandbox.url}/pay/${link.providerInvoiceId}/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
     expect(paid.status).toBe(302);
     await h.sandbox.webhooksIdle();
     await h.settle();
@@ -107,8 +110,13 @@ describe('expiry and reissue', () => {
     expect(first).toMatchObject({ status: 'expired', reference: 'L-1-2026-12-1' });
     expect(second).toMatchObject({ status: 'open', reference: 'L-1-2026-12-2', attempt: 2, channel: 'ALL' });
     expect(charge()).toMatchObject({ status: 'invoiced', reissueCount: 1 });
-    const sends = h.sandbox.requests.filter((r) => r.endpoint === 'SendPayment').map((r) => r.body as Record<string, unknown>);
-    expect(sends.map((b) => [b['CustomerReference'], b['NotificationOption']])).toEqual([['L-1-2026-12-1', 'LNK'], ['L-1-2026-12-2', 'ALL']]);
+    const sends = h.sandbox.requests
+      .filter((r) => r.endpoint === 'SendPayment')
+      .map((r) => r.body as Record<string, unknown>);
+    expect(sends.map((b) => [b['CustomerReference'], b['NotificationOption']])).toEqual([
+      ['L-1-2026-12-1', 'LNK'],
+      ['L-1-2026-12-2', 'ALL'],
+    ]);
     expect(sends[1]?.['ExpiryDate']).toBe('2026-12-22T23:59:59'); // reissued from today (Dec 12 in Kuwait) + 10 days
     await h.tickAndSettle();
     expect(links()).toHaveLength(2);
@@ -154,7 +162,10 @@ describe('expiry and reissue', () => {
     h.clock.advance(16 * MINUTE);
     await h.tickAndSettle();
     expect(links()[0]?.status).toBe('canceled');
-    expect(charge()).toMatchObject({ status: 'failed', statusReason: expect.stringContaining('canceled at the provider') });
+    expect(charge()).toMatchObject({
+      status: 'failed',
+      statusReason: expect.stringContaining('canceled at the provider'),
+    });
   });
 });
 
@@ -167,7 +178,9 @@ describe('webhooks and callbacks', () => {
     if (!delivery) throw new Error('no webhook was delivered');
     for (let i = 0; i < 3; i++) {
       const replay = await fetch(`${h.http?.url}/webhooks/myfatoorah`, {
-        method: 'POST', body: delivery.rawBody, headers: { 'content-type': 'application/json', 'MyFatoorah-Signature': delivery.signature },
+        method: 'POST',
+        body: delivery.rawBody,
+        headers: { 'content-type': 'application/json', 'MyFatoorah-Signature': delivery.signature },
       });
       expect(await replay.json()).toEqual({ ok: true, duplicate: true });
     }
@@ -180,12 +193,23 @@ describe('webhooks and callbacks', () => {
   it('a wrong or missing signature → 401, an audit event, and no change', async () => {
     const link = await withOpenLink({ http: true });
     const body = JSON.stringify({
-      Event: { Code: 1, Name: 'PAYMENT_STATUS_CHANGED', CountryIsoCode: 'KWT', CreationDate: '2026-11-27T09:00:00', Reference: 'WH-1' },
-      Data: { Invoice: { Id: link.providerInvoiceId, Status: 'PAID', ExternalIdentifier: link.reference }, Transaction: { Status: 'SUCCESS', PaymentId: '123' } },
+      Event: {
+        Code: 1,
+        Name: 'PAYMENT_STATUS_CHANGED',
+        CountryIsoCode: 'KWT',
+        CreationDate: '2026-11-27T09:00:00',
+        Reference: 'WH-1',
+      },
+      Data: {
+        Invoice: { Id: link.providerInvoiceId, Status: 'PAID', ExternalIdentifier: link.reference },
+        Transaction: { Status: 'SUCCESS', PaymentId: '123' },
+      },
     });
     for (const signature of ['bm90IHRoZSByaWdodCBzaWduYXR1cmU=', undefined]) {
       const answer = await fetch(`${h.http?.url}/webhooks/myfatoorah`, {
-        method: 'POST', body, headers: { 'content-type': 'application/json', ...(signature ? { 'MyFatoorah-Signature': signature } : {}) },
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...(signature ? { 'MyFatoorah-Signature': signature } : {}) },
       });
       expect(answer.status).toBe(401);
     }
@@ -197,8 +221,21 @@ describe('webhooks and callbacks', () => {
 
   it('acknowledges V2 events other than payment status (e.g. refunds) without acting on them', async () => {
     await withOpenLink({ http: true });
-    const body = JSON.stringify({ Event: { Code: 2, Name: 'REFUND_STATUS_CHANGED', CountryIsoCode: 'KWT', CreationDate: '2026-11-27T09:00:00', Reference: 'WH-R1' }, Data: { Refund: { Id: 'R1' } } });
-    const answer = await fetch(`${h.http?.url}/webhooks/myfatoorah`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'MyFatoorah-Signature': 'irrelevant' } });
+    const body = JSON.stringify({
+      Event: {
+        Code: 2,
+        Name: 'REFUND_STATUS_CHANGED',
+        CountryIsoCode: 'KWT',
+        CreationDate: '2026-11-27T09:00:00',
+        Reference: 'WH-R1',
+      },
+      Data: { Refund: { Id: 'R1' } },
+    });
+    const answer = await fetch(`${h.http?.url}/webhooks/myfatoorah`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'MyFatoorah-Signature': 'irrelevant' },
+    });
     expect(await answer.json()).toEqual({ ok: true, ignored: true });
     await h.settle();
     expect(eventsOf('webhook.ignored')).toHaveLength(1);
@@ -217,9 +254,19 @@ describe('webhooks and callbacks', () => {
     const page = await fetch(`${h.http?.url}/callback?ref=${linkA?.reference}&paymentId=${payB.paymentId}`);
     expect(page.status).toBe(200);
     await h.settle();
-    const a = h.app.db.select().from(paymentLinks).where(eq(paymentLinks.id, Number(linkA?.id))).get();
+    const a = h.app.db
+      .select()
+      .from(paymentLinks)
+      .where(eq(paymentLinks.id, Number(linkA?.id)))
+      .get();
     expect(a?.status).toBe('open');
-    expect(h.app.db.select().from(charges).where(and(eq(charges.id, Number(linkA?.chargeId)))).get()?.status).toBe('invoiced');
+    expect(
+      h.app.db
+        .select()
+        .from(charges)
+        .where(and(eq(charges.id, Number(linkA?.chargeId))))
+        .get()?.status,
+    ).toBe('invoiced');
     expect(eventsOf('status.mismatch')).toHaveLength(1);
   });
 

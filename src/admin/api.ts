@@ -12,12 +12,16 @@ import { collectionReport } from './report.js';
 const queueName = z.enum(['send', 'status']);
 const reason = z.string().trim().max(500);
 
-const retryBody = z.object({
-  jobIds: z.array(z.string().min(1)).optional(),
-  all: z.boolean().optional(),
-  queue: queueName.optional(),
-  reason: reason.optional(),
-}).refine((b) => (b.jobIds?.length ?? 0) > 0 !== (b.all === true), { message: 'give either jobIds (non-empty) or all: true' });
+const retryBody = z
+  .object({
+    jobIds: z.array(z.string().min(1)).optional(),
+    all: z.boolean().optional(),
+    queue: queueName.optional(),
+    reason: reason.optional(),
+  })
+  .refine((b) => (b.jobIds?.length ?? 0) > 0 !== (b.all === true), {
+    message: 'give either jobIds (non-empty) or all: true',
+  });
 const reissueBody = z.object({ reason: reason.optional() });
 const voidBody = z.object({ reason: reason.min(1, 'a reason is required to void a charge') });
 
@@ -26,7 +30,8 @@ function query<T>(c: Context, name: string, schema: z.ZodType<T>): T | undefined
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new InputError(`${name}: "${value}" is not valid (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success)
+    throw new InputError(`${name}: "${value}" is not valid (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return parsed.data;
 }
 
@@ -42,7 +47,8 @@ async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
     }
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
@@ -64,47 +70,80 @@ function json(handler: (c: Context) => Promise<unknown> | unknown) {
  * goes through the same functions as the CLI, so each writes its `events` row with actor `admin`.
  */
 export function registerApiRoutes(http: Hono, app: App): void {
-  http.get('/admin/api/failed-jobs', json(async (c) => ({ jobs: await listFailedJobs(app, { queue: query(c, 'queue', queueName) }) })));
+  http.get(
+    '/admin/api/failed-jobs',
+    json(async (c) => ({ jobs: await listFailedJobs(app, { queue: query(c, 'queue', queueName) }) })),
+  );
 
-  http.post('/admin/api/jobs/retry', json(async (c) => {
-    const b = await body(c, retryBody);
-    return retryFailedJobs(app, { jobIds: b.jobIds, all: b.all, queue: b.queue, reason: b.reason || 'retried through the admin API' });
-  }));
-
-  http.get('/admin/api/charges', json((c) => ({
-    charges: listCharges(app.db, {
-      period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')),
-      status: query(c, 'status', z.enum(CHARGE_STATUSES)),
-      leaseRef: query(c, 'lease', z.string().min(1)),
+  http.post(
+    '/admin/api/jobs/retry',
+    json(async (c) => {
+      const b = await body(c, retryBody);
+      return retryFailedJobs(app, {
+        jobIds: b.jobIds,
+        all: b.all,
+        queue: b.queue,
+        reason: b.reason || 'retried through the admin API',
+      });
     }),
-  })));
+  );
 
-  http.get('/admin/api/charges/:id', json((c) => {
-    const id = parseId(c.req.param('id'));
-    const found = showCharge(app.db, id);
-    if (!found) throw new RentlinkError('NOT_FOUND', `no charge ${id}`);
-    return found;
-  }));
+  http.get(
+    '/admin/api/charges',
+    json((c) => ({
+      charges: listCharges(app.db, {
+        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')),
+        status: query(c, 'status', z.enum(CHARGE_STATUSES)),
+        leaseRef: query(c, 'lease', z.string().min(1)),
+      }),
+    })),
+  );
 
-  http.post('/admin/api/charges/:id/reissue', json(async (c) => {
-    const id = parseId(c.req.param('id'));
-    const b = await body(c, reissueBody);
-    const { attempt } = await reissueCharge(app, id, b.reason || 'reissued through the admin API');
-    return { chargeId: id, attempt };
-  }));
+  http.get(
+    '/admin/api/charges/:id',
+    json((c) => {
+      const id = parseId(c.req.param('id'));
+      const found = showCharge(app.db, id);
+      if (!found) throw new RentlinkError('NOT_FOUND', `no charge ${id}`);
+      return found;
+    }),
+  );
 
-  http.post('/admin/api/charges/:id/void', json(async (c) => {
-    const id = parseId(c.req.param('id'));
-    const b = await body(c, voidBody);
-    voidCharge(app, id, b.reason);
-    return { charge: showCharge(app.db, id)?.charge ?? null };
-  }));
+  http.post(
+    '/admin/api/charges/:id/reissue',
+    json(async (c) => {
+      const id = parseId(c.req.param('id'));
+      const b = await body(c, reissueBody);
+      const { attempt } = await reissueCharge(app, id, b.reason || 'reissued through the admin API');
+      return { chargeId: id, attempt };
+    }),
+  );
 
-  http.get('/admin/api/report', json((c) => ({
-    rows: collectionReport(app.db, { period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')) }),
-  })));
+  http.post(
+    '/admin/api/charges/:id/void',
+    json(async (c) => {
+      const id = parseId(c.req.param('id'));
+      const b = await body(c, voidBody);
+      voidCharge(app, id, b.reason);
+      return { charge: showCharge(app.db, id)?.charge ?? null };
+    }),
+  );
 
-  http.get('/admin/api/attention', json(() => ({ charges: chargesNeedingAttention(app.db, app.clock.now()) })));
+  http.get(
+    '/admin/api/report',
+    json((c) => ({
+      rows: collectionReport(app.db, {
+        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')),
+      }),
+    })),
+  );
 
-  http.all('/admin/api/*', (c) => c.json({ error: `no admin API route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
+  http.get(
+    '/admin/api/attention',
+    json(() => ({ charges: chargesNeedingAttention(app.db, app.clock.now()) })),
+  );
+
+  http.all('/admin/api/*', (c) =>
+    c.json({ error: `no admin API route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404),
+  );
 }

@@ -121,7 +121,7 @@ function unauthenticated(c: Context): Response {
     c.header('WWW-Authenticate', 'Bearer realm="rentlink admin"');
     return c.json({ error: 'missing or invalid admin token', code: 'UNAUTHORIZED' }, 401);
   }
-  const next = SAFE_METHODS.has(c.req.method) ? c.req.path + (new URL(c.req.url).search) : '/admin';
+  const next = SAFE_METHODS.has(c.req.method) ? c.req.path + new URL(c.req.url).search : '/admin';
   return c.redirect(`/admin/login?next=${encodeURIComponent(next)}`, 303);
 }
 
@@ -185,7 +185,11 @@ export function registerLoginRoutes(http: Hono, app: App): void {
       return sendPage(c, loginPage({ next, error: 'That token is not right.' }), 401);
     }
     setCookie(c, SESSION_COOKIE, issueSession(token, app.clock.now()), {
-      path: COOKIE_PATH, httpOnly: true, sameSite: 'Strict', secure: isHttps(c, app), maxAge: SESSION_TTL_MS / 1000,
+      path: COOKIE_PATH,
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c, app),
+      maxAge: SESSION_TTL_MS / 1000,
     });
     return c.redirect(next, 303);
   });

@@ -3,12 +3,27 @@ import type { Clock } from '../clock.js';
 import type { AppContext } from '../context.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
-import { CHARGE_STATUSES, charges, events, leases, OPEN_LINK_STATUSES, paymentLinks, type Charge, type PaymentLink } from '../db/schema.js';
+import {
+  CHARGE_STATUSES,
+  charges,
+  events,
+  leases,
+  OPEN_LINK_STATUSES,
+  paymentLinks,
+  type Charge,
+  type PaymentLink,
+} from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
 import { instantToZonedParts } from '../schedule/periods.js';
 import { sendJobId, sendJobOptions } from '../queues.js';
 import {
-  assertChargeStatus, assertPeriod, chargeNotFound, cleanReason, leaseNotFound, selectChargeRows, type ChargeRow,
+  assertChargeStatus,
+  assertPeriod,
+  chargeNotFound,
+  cleanReason,
+  leaseNotFound,
+  selectChargeRows,
+  type ChargeRow,
 } from './rows.js';
 
 /**
@@ -60,13 +75,30 @@ export interface ChargeDetail {
 export function showCharge(db: Db, id: number): ChargeDetail | null {
   const [charge] = selectChargeRows(db, eq(charges.id, id));
   if (!charge) return null;
-  const links = db.select().from(paymentLinks).where(eq(paymentLinks.chargeId, id)).orderBy(asc(paymentLinks.attempt)).all();
+  const links = db
+    .select()
+    .from(paymentLinks)
+    .where(eq(paymentLinks.chargeId, id))
+    .orderBy(asc(paymentLinks.attempt))
+    .all();
   const linkIds = links.map((l) => l.id);
   // Most link events carry the charge id too; the OR catches any that only name the link.
-  const where = linkIds.length > 0 ? or(eq(events.chargeId, id), inArray(events.linkId, linkIds)) : eq(events.chargeId, id);
-  const history = db.select().from(events).where(where).orderBy(asc(events.id)).all().map((e) => ({
-    id: e.id, at: new Date(e.at).toISOString(), type: e.type, actor: e.actor, linkId: e.linkId, details: parseDetails(e.details),
-  }));
+  const where =
+    linkIds.length > 0 ? or(eq(events.chargeId, id), inArray(events.linkId, linkIds)) : eq(events.chargeId, id);
+  const history = db
+    .select()
+    .from(events)
+    .where(where)
+    .orderBy(asc(events.id))
+    .all()
+    .map((e) => ({
+      id: e.id,
+      at: new Date(e.at).toISOString(),
+      type: e.type,
+      actor: e.actor,
+      linkId: e.linkId,
+      details: parseDetails(e.details),
+    }));
   return { charge, links, events: history };
 }
 
@@ -87,30 +119,68 @@ function parseDetails(text: string): Record<string, unknown> {
  * charge is collectable again). Then the send job for the new attempt is queued; should that fail,
  * the next tick queues the same job from SQLite.
  */
-export async function reissueCharge(ctx: AppContext, id: number, reason: string): Promise<{ attempt: number; canceledLinkId: number | null }> {
+export async function reissueCharge(
+  ctx: AppContext,
+  id: number,
+  reason: string,
+): Promise<{ attempt: number; canceledLinkId: number | null }> {
   const now = ctx.clock.now();
-  const result = ctx.db.transaction((tx) => {
-    const charge = loadForAction(tx, id, 'reissue');
-    const lease = tx.select({ ref: leases.ref, state: leases.state }).from(leases).where(eq(leases.id, charge.leaseId)).get();
-    if (lease && lease.state !== 'active') {
-      throw new RentlinkError('INVALID_STATE', `charge ${id} cannot be reissued: lease ${lease.ref} is ${lease.state}${lease.state === 'paused' ? ' (resume it first)' : ''}`);
-    }
-    const canceled = closeOpenLink(tx, charge, 'superseded by operator reissue', now);
-    const reachedProvider = tx.select({ id: paymentLinks.id }).from(paymentLinks)
-      .where(and(eq(paymentLinks.chargeId, id), isNotNull(paymentLinks.providerInvoiceId))).get();
-    const attempt = charge.reissueCount + 2;
-    tx.update(charges).set({
-      reissueCount: charge.reissueCount + 1, status: reachedProvider ? 'invoiced' : 'scheduled', statusReason: null, updatedAt: now,
-    }).where(eq(charges.id, id)).run();
-    recordEvent(tx, {
-      at: now, type: 'charge.reissued', actor: 'admin', leaseId: charge.leaseId, chargeId: id, linkId: canceled?.id ?? null,
-      details: { reason: cleanReason(reason), attempt, previousStatus: charge.status, canceledLinkId: canceled?.id ?? null },
-    });
-    return { attempt, canceledLinkId: canceled?.id ?? null };
-  }, { behavior: 'immediate' });
-  await ctx.queues.send.add('send', { chargeId: id, attempt: result.attempt }, {
-    ...sendJobOptions(ctx.config), jobId: sendJobId(id, result.attempt),
-  });
+  const result = ctx.db.transaction(
+    (tx) => {
+      const charge = loadForAction(tx, id, 'reissue');
+      const lease = tx
+        .select({ ref: leases.ref, state: leases.state })
+        .from(leases)
+        .where(eq(leases.id, charge.leaseId))
+        .get();
+      if (lease && lease.state !== 'active') {
+        throw new RentlinkError(
+          'INVALID_STATE',
+          `charge ${id} cannot be reissued: lease ${lease.ref} is ${lease.state}${lease.state === 'paused' ? ' (resume it first)' : ''}`,
+        );
+      }
+      const canceled = closeOpenLink(tx, charge, 'superseded by operator reissue', now);
+      const reachedProvider = tx
+        .select({ id: paymentLinks.id })
+        .from(paymentLinks)
+        .where(and(eq(paymentLinks.chargeId, id), isNotNull(paymentLinks.providerInvoiceId)))
+        .get();
+      const attempt = charge.reissueCount + 2;
+      tx.update(charges)
+        .set({
+          reissueCount: charge.reissueCount + 1,
+          status: reachedProvider ? 'invoiced' : 'scheduled',
+          statusReason: null,
+          updatedAt: now,
+        })
+        .where(eq(charges.id, id))
+        .run();
+      recordEvent(tx, {
+        at: now,
+        type: 'charge.reissued',
+        actor: 'admin',
+        leaseId: charge.leaseId,
+        chargeId: id,
+        linkId: canceled?.id ?? null,
+        details: {
+          reason: cleanReason(reason),
+          attempt,
+          previousStatus: charge.status,
+          canceledLinkId: canceled?.id ?? null,
+        },
+      });
+      return { attempt, canceledLinkId: canceled?.id ?? null };
+    },
+    { behavior: 'immediate' },
+  );
+  await ctx.queues.send.add(
+    'send',
+    { chargeId: id, attempt: result.attempt },
+    {
+      ...sendJobOptions(ctx.config),
+      jobId: sendJobId(id, result.attempt),
+    },
+  );
   await dropSupersededSendJobs(ctx, id, result.attempt);
   return result;
 }
@@ -135,15 +205,23 @@ export function voidCharge(ctx: { db: Db; clock: Clock }, id: number, reason: st
   const why = cleanReason(reason);
   if (!why) throw new RentlinkError('INVALID_INPUT', `a reason is required to void charge ${id}`);
   const now = ctx.clock.now();
-  ctx.db.transaction((tx) => {
-    const charge = loadForAction(tx, id, 'void');
-    const canceled = closeOpenLink(tx, charge, `charge voided by operator: ${why}`, now);
-    tx.update(charges).set({ status: 'void', statusReason: why, updatedAt: now }).where(eq(charges.id, id)).run();
-    recordEvent(tx, {
-      at: now, type: 'charge.voided', actor: 'admin', leaseId: charge.leaseId, chargeId: id, linkId: canceled?.id ?? null,
-      details: { reason: why, previousStatus: charge.status, canceledLinkId: canceled?.id ?? null },
-    });
-  }, { behavior: 'immediate' });
+  ctx.db.transaction(
+    (tx) => {
+      const charge = loadForAction(tx, id, 'void');
+      const canceled = closeOpenLink(tx, charge, `charge voided by operator: ${why}`, now);
+      tx.update(charges).set({ status: 'void', statusReason: why, updatedAt: now }).where(eq(charges.id, id)).run();
+      recordEvent(tx, {
+        at: now,
+        type: 'charge.voided',
+        actor: 'admin',
+        leaseId: charge.leaseId,
+        chargeId: id,
+        linkId: canceled?.id ?? null,
+        details: { reason: why, previousStatus: charge.status, canceledLinkId: canceled?.id ?? null },
+      });
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 /** Reads the charge and refuses the action when the charge is missing, paid or void. */
@@ -151,21 +229,36 @@ function loadForAction(tx: DbOrTx, id: number, action: 'reissue' | 'void'): Char
   const charge = tx.select().from(charges).where(eq(charges.id, id)).get();
   if (!charge) throw chargeNotFound(id);
   // Invariant 3: a paid charge never changes again.
-  if (charge.status === 'paid') throw new RentlinkError('INVALID_STATE', `charge ${id} is paid; it cannot be ${action === 'void' ? 'voided' : 'reissued'}`);
+  if (charge.status === 'paid')
+    throw new RentlinkError(
+      'INVALID_STATE',
+      `charge ${id} is paid; it cannot be ${action === 'void' ? 'voided' : 'reissued'}`,
+    );
   if (charge.status === 'void') {
-    throw new RentlinkError('INVALID_STATE', action === 'void' ? `charge ${id} is already void` : `charge ${id} is void; it cannot be reissued`);
+    throw new RentlinkError(
+      'INVALID_STATE',
+      action === 'void' ? `charge ${id} is already void` : `charge ${id} is void; it cannot be reissued`,
+    );
   }
   return charge;
 }
 
 /** Cancels the charge's link that may still change (at most one exists), with an event; returns it. */
 function closeOpenLink(tx: DbOrTx, charge: Charge, why: string, now: number): PaymentLink | null {
-  const link = tx.update(paymentLinks).set({ status: 'canceled', nextCheckAt: null, lastError: why, updatedAt: now })
+  const link = tx
+    .update(paymentLinks)
+    .set({ status: 'canceled', nextCheckAt: null, lastError: why, updatedAt: now })
     .where(and(eq(paymentLinks.chargeId, charge.id), inArray(paymentLinks.status, OPEN_LINK_STATUSES)))
-    .returning().get();
+    .returning()
+    .get();
   if (!link) return null;
   recordEvent(tx, {
-    at: now, type: 'link.canceled', actor: 'admin', leaseId: charge.leaseId, chargeId: charge.id, linkId: link.id,
+    at: now,
+    type: 'link.canceled',
+    actor: 'admin',
+    leaseId: charge.leaseId,
+    chargeId: charge.id,
+    linkId: link.id,
     details: { reason: why, attempt: link.attempt, invoiceId: link.providerInvoiceId },
   });
   return link;
@@ -179,12 +272,23 @@ export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
   // Due dates are local to each lease: "overdue" means before today in that lease's time zone. SQL
   // narrows by the UTC date + 1 (no zone is more than 14 h ahead), the zone check is per row.
   const tomorrowUtc = new Date(now + 86_400_000).toISOString().slice(0, 10);
-  const zones = new Map(db.select({ ref: leases.ref, timezone: leases.timezone }).from(leases).all().map((l) => [l.ref, l.timezone]));
+  const zones = new Map(
+    db
+      .select({ ref: leases.ref, timezone: leases.timezone })
+      .from(leases)
+      .all()
+      .map((l) => [l.ref, l.timezone]),
+  );
   const isOverdue = (row: ChargeRow) => row.dueDate < instantToZonedParts(now, zones.get(row.leaseRef) ?? 'UTC').date;
-  return selectChargeRows(db, or(
-    inArray(charges.status, ['failed', 'expired']),
-    and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, tomorrowUtc)),
-  )).filter((row) => row.status === 'failed' || row.status === 'expired' || isOverdue(row)).sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
+  return selectChargeRows(
+    db,
+    or(
+      inArray(charges.status, ['failed', 'expired']),
+      and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, tomorrowUtc)),
+    ),
+  )
+    .filter((row) => row.status === 'failed' || row.status === 'expired' || isOverdue(row))
+    .sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
 }
 
 /** Failed first (something is broken), then expired, then merely overdue. */
@@ -196,7 +300,11 @@ function attentionRank(row: ChargeRow): number {
 export function chargeCountsByStatus(db: Db): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const status of CHARGE_STATUSES) counts[status] = 0;
-  const rows = db.select({ status: charges.status, n: sql<number>`COUNT(*)` }).from(charges).groupBy(charges.status).all();
+  const rows = db
+    .select({ status: charges.status, n: sql<number>`COUNT(*)` })
+    .from(charges)
+    .groupBy(charges.status)
+    .all();
   for (const row of rows) counts[row.status] = row.n;
   return counts;
 }

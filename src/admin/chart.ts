@@ -88,7 +88,8 @@ function bar(point: SeriesPoint, index: number, band: number, top: number, curre
   });
   const cx = px(M.left + index * band + band / 2);
   const month = point.period.slice(5, 7);
-  const year = index === 0 || month === '01' ? html`<tspan x="${cx}" dy="14" class="yr">${point.period.slice(0, 4)}</tspan>` : '';
+  const year =
+    index === 0 || month === '01' ? html`<tspan x="${cx}" dy="14" class="yr">${point.period.slice(0, 4)}</tspan>` : '';
   return html`<g>${segments}<text x="${cx}" y="${H - M.bottom + 16}" text-anchor="middle" class="ax">${shortMonth(point.period)}${year}</text></g>`;
 }
 

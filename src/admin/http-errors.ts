@@ -35,6 +35,7 @@ export function statusForError(err: unknown): { status: ContentfulStatusCode; co
 /** A positive integer id from a route parameter, or an InputError. */
 export function parseId(raw: string | undefined): number {
   const id = Number(raw);
-  if (!raw || !/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id <= 0) throw new InputError(`"${raw ?? ''}" is not a charge id`);
+  if (!raw || !/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id <= 0)
+    throw new InputError(`"${raw ?? ''}" is not a charge id`);
   return id;
 }

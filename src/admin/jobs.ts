@@ -69,7 +69,9 @@ export interface RetryResult {
  */
 export async function retryFailedJobs(ctx: AppContext, opts: RetryOptions): Promise<RetryResult> {
   const result: RetryResult = { retried: [], missing: [], skipped: [] };
-  const targets = opts.all ? await allFailed(ctx, opts.queue) : await findJobs(ctx, opts.jobIds ?? [], opts.queue, result);
+  const targets = opts.all
+    ? await allFailed(ctx, opts.queue)
+    : await findJobs(ctx, opts.jobIds ?? [], opts.queue, result);
   const reason = cleanReason(opts.reason);
   for (const { queue, job } of targets) {
     const jobId = String(job.id);
@@ -92,15 +94,20 @@ export async function retryFailedJobs(ctx: AppContext, opts: RetryOptions): Prom
 async function retryOne(ctx: AppContext, queue: QueueName, job: AnyJob, reason: string | null): Promise<void> {
   const target = jobTarget(ctx.db, queue, job);
   const now = ctx.clock.now();
-  const reopened = queue === 'send' && target.chargeId !== null
-    ? reopenFailedCharge(ctx.db, target.chargeId, 'admin', reason ?? 'failed send retried by operator', now)
-    : false;
+  const reopened =
+    queue === 'send' && target.chargeId !== null
+      ? reopenFailedCharge(ctx.db, target.chargeId, 'admin', reason ?? 'failed send retried by operator', now)
+      : false;
   const failedReason = job.failedReason;
   const attemptsMade = job.attemptsMade;
   await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   recordEvent(ctx.db, {
-    at: ctx.clock.now(), type: 'job.retried', actor: 'admin',
-    leaseId: target.context?.lease.id ?? null, chargeId: target.chargeId, linkId: target.linkId,
+    at: ctx.clock.now(),
+    type: 'job.retried',
+    actor: 'admin',
+    leaseId: target.context?.lease.id ?? null,
+    chargeId: target.chargeId,
+    linkId: target.linkId,
     details: { reason, queue, jobId: String(job.id), reopenedCharge: reopened, attemptsMade, failedReason },
   });
 }
@@ -115,7 +122,10 @@ async function failedJobs(ctx: AppContext, queue: QueueName): Promise<AnyJob[]> 
   return jobs.filter((j): j is AnyJob => j !== undefined && j !== null);
 }
 
-async function allFailed(ctx: AppContext, queue: 'send' | 'status' | undefined): Promise<Array<{ queue: QueueName; job: AnyJob }>> {
+async function allFailed(
+  ctx: AppContext,
+  queue: 'send' | 'status' | undefined,
+): Promise<Array<{ queue: QueueName; job: AnyJob }>> {
   const targets: Array<{ queue: QueueName; job: AnyJob }> = [];
   for (const q of queuesOf(queue)) for (const job of await failedJobs(ctx, q)) targets.push({ queue: q, job });
   return targets;
@@ -125,7 +135,11 @@ async function allFailed(ctx: AppContext, queue: 'send' | 'status' | undefined):
 async function findJobs(ctx: AppContext, ids: string[], queue: 'send' | 'status' | undefined, result: RetryResult) {
   const targets: Array<{ queue: QueueName; job: AnyJob }> = [];
   for (const id of [...new Set(ids)]) {
-    const guess: QueueName | undefined = id.startsWith('send-') ? 'send' : id.startsWith('status-') ? 'status' : undefined;
+    const guess: QueueName | undefined = id.startsWith('send-')
+      ? 'send'
+      : id.startsWith('status-')
+        ? 'status'
+        : undefined;
     const candidates = queuesOf(queue).filter((q) => guess === undefined || q === guess);
     let hit: { queue: QueueName; job: AnyJob } | null = null;
     for (const q of candidates) {
@@ -155,22 +169,40 @@ function jobTarget(db: Db, queue: QueueName, job: AnyJob): JobTarget {
     const chargeId = numberOrNull(data['chargeId']);
     const attempt = numberOrNull(data['attempt']);
     const link = chargeId !== null && attempt !== null ? getLinkByAttempt(db, chargeId, attempt) : null;
-    return { chargeId, linkId: link?.id ?? null, attempt, context: chargeId !== null ? loadChargeContext(db, chargeId) : null };
+    return {
+      chargeId,
+      linkId: link?.id ?? null,
+      attempt,
+      context: chargeId !== null ? loadChargeContext(db, chargeId) : null,
+    };
   }
   const linkId = numberOrNull(data['linkId']);
   const link = linkId !== null ? getLink(db, linkId) : null;
   const chargeId = link?.chargeId ?? null;
-  return { chargeId, linkId, attempt: link?.attempt ?? null, context: chargeId !== null ? loadChargeContext(db, chargeId) : null };
+  return {
+    chargeId,
+    linkId,
+    attempt: link?.attempt ?? null,
+    context: chargeId !== null ? loadChargeContext(db, chargeId) : null,
+  };
 }
 
 function describeJob(db: Db, queue: QueueName, job: AnyJob): FailedJob {
   const target = jobTarget(db, queue, job);
   const context = target.context;
   return {
-    queue, jobId: String(job.id), chargeId: target.chargeId, linkId: target.linkId,
-    leaseRef: context?.lease.ref ?? null, tenantName: context?.tenant.name ?? null, period: context?.charge.period ?? null,
-    chargeStatus: context?.charge.status ?? null, attempt: queue === 'send' ? target.attempt : null,
-    attemptsMade: job.attemptsMade, failedAt: isoOrNull(job.finishedOn), reason: job.failedReason ?? '',
+    queue,
+    jobId: String(job.id),
+    chargeId: target.chargeId,
+    linkId: target.linkId,
+    leaseRef: context?.lease.ref ?? null,
+    tenantName: context?.tenant.name ?? null,
+    period: context?.charge.period ?? null,
+    chargeStatus: context?.charge.status ?? null,
+    attempt: queue === 'send' ? target.attempt : null,
+    attemptsMade: job.attemptsMade,
+    failedAt: isoOrNull(job.finishedOn),
+    reason: job.failedReason ?? '',
   };
 }
 

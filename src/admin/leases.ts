@@ -29,15 +29,29 @@ export interface LeaseSummary {
 
 /** Every lease with its tenant and charge counts, by ref. */
 export function listLeases(db: Db): LeaseSummary[] {
-  const rows = db.select({
-    lease: leases, tenantName: tenants.name,
-    charges: sql<number>`(SELECT COUNT(*) FROM ${charges} WHERE ${charges.leaseId} = ${leases.id})`,
-    unpaid: sql<number>`(SELECT COUNT(*) FROM ${charges} WHERE ${charges.leaseId} = ${leases.id} AND ${charges.status} NOT IN ('paid', 'void'))`,
-  }).from(leases).innerJoin(tenants, eq(tenants.id, leases.tenantId)).orderBy(asc(leases.ref)).all();
+  const rows = db
+    .select({
+      lease: leases,
+      tenantName: tenants.name,
+      charges: sql<number>`(SELECT COUNT(*) FROM ${charges} WHERE ${charges.leaseId} = ${leases.id})`,
+      unpaid: sql<number>`(SELECT COUNT(*) FROM ${charges} WHERE ${charges.leaseId} = ${leases.id} AND ${charges.status} NOT IN ('paid', 'void'))`,
+    })
+    .from(leases)
+    .innerJoin(tenants, eq(tenants.id, leases.tenantId))
+    .orderBy(asc(leases.ref))
+    .all();
   return rows.map(({ lease, tenantName, charges: count, unpaid }) => ({
-    ref: lease.ref, tenantName, unit: lease.unit, amount: toDecimalString(lease.amountMinor, lease.currency),
-    amountMinor: lease.amountMinor, currency: lease.currency, dueDay: lease.dueDay, channel: lease.channel, state: lease.state,
-    charges: count, unpaid,
+    ref: lease.ref,
+    tenantName,
+    unit: lease.unit,
+    amount: toDecimalString(lease.amountMinor, lease.currency),
+    amountMinor: lease.amountMinor,
+    currency: lease.currency,
+    dueDay: lease.dueDay,
+    channel: lease.channel,
+    state: lease.state,
+    charges: count,
+    unpaid,
   }));
 }
 
@@ -50,8 +64,12 @@ export interface LeaseDetail {
 
 /** A lease, its tenant and its ledger; null when no lease has this ref. */
 export function showLease(db: Db, ref: string): LeaseDetail | null {
-  const row = db.select({ lease: leases, tenant: tenants }).from(leases)
-    .innerJoin(tenants, eq(tenants.id, leases.tenantId)).where(eq(leases.ref, ref)).get();
+  const row = db
+    .select({ lease: leases, tenant: tenants })
+    .from(leases)
+    .innerJoin(tenants, eq(tenants.id, leases.tenantId))
+    .where(eq(leases.ref, ref))
+    .get();
   if (!row) return null;
   return {
     lease: { ...row.lease, amount: toDecimalString(row.lease.amountMinor, row.lease.currency) },
@@ -67,16 +85,23 @@ export function showLease(db: Db, ref: string): LeaseDetail | null {
  */
 export function setLeaseState(db: Db, clock: Clock, ref: string, state: 'paused' | 'active', reason: string): void {
   const now = clock.now();
-  db.transaction((tx) => {
-    const lease = tx.select().from(leases).where(eq(leases.ref, ref)).get();
-    if (!lease) throw leaseNotFound(ref);
-    const verb = state === 'paused' ? 'paused' : 'resumed';
-    if (lease.state === 'ended') throw new RentlinkError('INVALID_STATE', `lease ${ref} has ended; it cannot be ${verb}`);
-    if (lease.state === state) throw new RentlinkError('INVALID_STATE', `lease ${ref} is already ${state}`);
-    tx.update(leases).set({ state, updatedAt: now }).where(eq(leases.id, lease.id)).run();
-    recordEvent(tx, {
-      at: now, type: `lease.${verb}`, actor: 'admin', leaseId: lease.id,
-      details: { reason: cleanReason(reason), ref, from: lease.state, to: state },
-    });
-  }, { behavior: 'immediate' });
+  db.transaction(
+    (tx) => {
+      const lease = tx.select().from(leases).where(eq(leases.ref, ref)).get();
+      if (!lease) throw leaseNotFound(ref);
+      const verb = state === 'paused' ? 'paused' : 'resumed';
+      if (lease.state === 'ended')
+        throw new RentlinkError('INVALID_STATE', `lease ${ref} has ended; it cannot be ${verb}`);
+      if (lease.state === state) throw new RentlinkError('INVALID_STATE', `lease ${ref} is already ${state}`);
+      tx.update(leases).set({ state, updatedAt: now }).where(eq(leases.id, lease.id)).run();
+      recordEvent(tx, {
+        at: now,
+        type: `lease.${verb}`,
+        actor: 'admin',
+        leaseId: lease.id,
+        details: { reason: cleanReason(reason), ref, from: lease.state, to: state },
+      });
+    },
+    { behavior: 'immediate' },
+  );
 }

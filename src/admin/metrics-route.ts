@@ -15,11 +15,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 }
 
 async function jobCounts(app: App): Promise<Array<{ queue: string; counts: Record<string, number> }> | null> {
-  const queues = [['send', app.queues.send], ['status', app.queues.status]] as const;
+  const queues = [
+    ['send', app.queues.send],
+    ['status', app.queues.status],
+  ] as const;
   const all = Promise.all(queues.map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) })));
   return withTimeout(all, REDIS_TIMEOUT_MS).catch(() => null);
 }
-
 
 /**
  * Sets the point-in-time gauges from their sources of truth (queues in Redis, charges in SQLite).

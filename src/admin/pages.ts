@@ -27,7 +27,9 @@ function takeFlash(c: Context): Flash | null {
   deleteCookie(c, FLASH_COOKIE, { path: '/admin' });
   try {
     const value = JSON.parse(raw) as Partial<Flash>;
-    return (value.kind === 'ok' || value.kind === 'error') && typeof value.text === 'string' ? { kind: value.kind, text: value.text } : null;
+    return (value.kind === 'ok' || value.kind === 'error') && typeof value.text === 'string'
+      ? { kind: value.kind, text: value.text }
+      : null;
   } catch {
     return null;
   }
@@ -43,7 +45,10 @@ function currentPeriod(app: App): string {
  * month's first charge exists while next month's links already went out (lead days), those are what
  * the manager is collecting.
  */
-function choosePeriod(app: App, asked: string | undefined): { period: string; charges: ReturnType<typeof listCharges> } {
+function choosePeriod(
+  app: App,
+  asked: string | undefined,
+): { period: string; charges: ReturnType<typeof listCharges> } {
   if (asked && PERIOD_PATTERN.test(asked)) return { period: asked, charges: listCharges(app.db, { period: asked }) };
   const now = currentPeriod(app);
   const charges = listCharges(app.db, { period: now });
@@ -57,7 +62,13 @@ function seriesByCurrency(app: App, until: string): Array<{ currency: string; po
   const periods = lastPeriods(until, CHART_PERIODS);
   const rows = periodSeries(app.db, { periods: CHART_PERIODS, until });
   const currencies = [...new Set(rows.map((r) => r.currency))].sort();
-  return currencies.map((currency) => ({ currency, points: fillSeries(periods, rows.filter((r) => r.currency === currency)) }));
+  return currencies.map((currency) => ({
+    currency,
+    points: fillSeries(
+      periods,
+      rows.filter((r) => r.currency === currency),
+    ),
+  }));
 }
 
 /**
@@ -74,26 +85,39 @@ async function failedSendJobs(app: App): Promise<Map<number, string>> {
 async function dashboard(c: Context, app: App): Promise<Response> {
   const { period, charges } = choosePeriod(app, c.req.query('period'));
   const now = app.clock.now();
-  return sendPage(c, dashboardPage({
-    period, previous: addMonths(period, -1), next: addMonths(period, 1), now, timeZone: app.config.MYFATOORAH_TIMEZONE,
-    report: collectionReport(app.db, { period }),
-    series: seriesByCurrency(app, period),
-    attention: chargesNeedingAttention(app.db, now),
-    periodCharges: charges,
-    failedSendJobs: await failedSendJobs(app),
-    csrf: c.get('adminAuth').csrf,
-    flash: takeFlash(c),
-  }));
+  return sendPage(
+    c,
+    dashboardPage({
+      period,
+      previous: addMonths(period, -1),
+      next: addMonths(period, 1),
+      now,
+      timeZone: app.config.MYFATOORAH_TIMEZONE,
+      report: collectionReport(app.db, { period }),
+      series: seriesByCurrency(app, period),
+      attention: chargesNeedingAttention(app.db, now),
+      periodCharges: charges,
+      failedSendJobs: await failedSendJobs(app),
+      csrf: c.get('adminAuth').csrf,
+      flash: takeFlash(c),
+    }),
+  );
 }
 
 async function chargeHistory(c: Context, app: App): Promise<Response> {
   const id = Number(c.req.param('id'));
   const history = Number.isSafeInteger(id) && id > 0 ? showCharge(app.db, id) : null;
   if (!history) return c.notFound();
-  return sendPage(c, chargePage({
-    history, failedJobId: (await failedSendJobs(app)).get(id) ?? null,
-    timeZone: app.config.MYFATOORAH_TIMEZONE, csrf: c.get('adminAuth').csrf, flash: takeFlash(c),
-  }));
+  return sendPage(
+    c,
+    chargePage({
+      history,
+      failedJobId: (await failedSendJobs(app)).get(id) ?? null,
+      timeZone: app.config.MYFATOORAH_TIMEZONE,
+      csrf: c.get('adminAuth').csrf,
+      flash: takeFlash(c),
+    }),
+  );
 }
 
 type Form = Record<string, string | File | (string | File)[]>;
@@ -110,12 +134,17 @@ function field(form: Form, name: string): string {
 function pageAction(app: App, run: (c: Context, form: Form) => Promise<string> | string) {
   return async (c: Context) => {
     const form = await c.req.parseBody();
-    if (!csrfOk(c, form['_csrf'])) return c.text('This form is stale or was not sent from the admin page: reload it and try again.', 403);
+    if (!csrfOk(c, form['_csrf']))
+      return c.text('This form is stale or was not sent from the admin page: reload it and try again.', 403);
     try {
       setFlash(c, { kind: 'ok', text: await run(c, form) });
     } catch (err) {
       const mapped = statusForError(err);
-      if (!mapped) app.logger.error({ err: err instanceof Error ? err.message : String(err), path: c.req.path }, 'admin action failed');
+      if (!mapped)
+        app.logger.error(
+          { err: err instanceof Error ? err.message : String(err), path: c.req.path },
+          'admin action failed',
+        );
       setFlash(c, { kind: 'error', text: mapped?.message ?? 'The action failed; see the worker log.' });
     }
     return c.redirect(safeNext(field(form, 'back')), 303);
@@ -128,25 +157,38 @@ export function registerPages(http: Hono, app: App): void {
   http.get('/admin/', (c) => c.redirect('/admin', 301));
   http.get('/admin/charges/:id', (c) => chargeHistory(c, app));
 
-  http.post('/admin/charges/:id/reissue', pageAction(app, async (c, form) => {
-    const id = parseId(c.req.param('id'));
-    const { attempt } = await reissueCharge(app, id, field(form, 'reason') || 'reissued from the admin console');
-    return `Charge #${id}: a new link (attempt ${attempt}) is on its way.`;
-  }));
+  http.post(
+    '/admin/charges/:id/reissue',
+    pageAction(app, async (c, form) => {
+      const id = parseId(c.req.param('id'));
+      const { attempt } = await reissueCharge(app, id, field(form, 'reason') || 'reissued from the admin console');
+      return `Charge #${id}: a new link (attempt ${attempt}) is on its way.`;
+    }),
+  );
 
-  http.post('/admin/charges/:id/void', pageAction(app, (c, form) => {
-    const id = parseId(c.req.param('id'));
-    const reason = field(form, 'reason');
-    if (!reason) throw new InputError('A reason is required to void a charge.');
-    voidCharge(app, id, reason.slice(0, 500));
-    return `Charge #${id} is void: no more sends or status checks.`;
-  }));
+  http.post(
+    '/admin/charges/:id/void',
+    pageAction(app, (c, form) => {
+      const id = parseId(c.req.param('id'));
+      const reason = field(form, 'reason');
+      if (!reason) throw new InputError('A reason is required to void a charge.');
+      voidCharge(app, id, reason.slice(0, 500));
+      return `Charge #${id} is void: no more sends or status checks.`;
+    }),
+  );
 
-  http.post('/admin/jobs/retry', pageAction(app, async (_c, form) => {
-    const jobId = field(form, 'jobId');
-    if (!jobId) throw new InputError('Which job? The form carried no job id.');
-    const { retried, skipped } = await retryFailedJobs(app, { jobIds: [jobId], reason: 'retried from the admin console' });
-    if (retried.length === 0) throw new InputError(`Job ${jobId} was not retried: ${skipped[0]?.reason ?? 'it no longer exists'}.`);
-    return `Retrying ${jobId}: the link is being created again with the lease's current details.`;
-  }));
+  http.post(
+    '/admin/jobs/retry',
+    pageAction(app, async (_c, form) => {
+      const jobId = field(form, 'jobId');
+      if (!jobId) throw new InputError('Which job? The form carried no job id.');
+      const { retried, skipped } = await retryFailedJobs(app, {
+        jobIds: [jobId],
+        reason: 'retried from the admin console',
+      });
+      if (retried.length === 0)
+        throw new InputError(`Job ${jobId} was not retried: ${skipped[0]?.reason ?? 'it no longer exists'}.`);
+      return `Retrying ${jobId}: the link is being created again with the lease's current details.`;
+    }),
+  );
 }

@@ -37,7 +37,8 @@ export interface ReportRow {
   collectionRate: number;
 }
 
-const sumWhere = (condition: SQL) => sql<number>`COALESCE(SUM(CASE WHEN ${condition} THEN ${charges.amountMinor} ELSE 0 END), 0)`;
+const sumWhere = (condition: SQL) =>
+  sql<number>`COALESCE(SUM(CASE WHEN ${condition} THEN ${charges.amountMinor} ELSE 0 END), 0)`;
 const countWhere = (condition: SQL) => sql<number>`COALESCE(SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END), 0)`;
 const isOpen = sql`${charges.status} IN ('scheduled', 'invoiced')`;
 const is = (status: string) => sql`${charges.status} = ${status}`;
@@ -45,21 +46,43 @@ const is = (status: string) => sql`${charges.status} = ${status}`;
 /** One row per period and currency (oldest period first), optionally for one period. */
 export function collectionReport(db: Db, opts: { period?: string } = {}): ReportRow[] {
   const where = opts.period !== undefined ? eq(charges.period, assertPeriod(opts.period)) : undefined;
-  const rows = db.select({
-    period: charges.period, currency: charges.currency, charges: sql<number>`COUNT(*)`,
-    paidCount: countWhere(is('paid')), paidMinor: sumWhere(is('paid')),
-    totalMinor: sumWhere(sql`${charges.status} <> 'void'`),
-    open: countWhere(isOpen), openMinor: sumWhere(isOpen),
-    expired: countWhere(is('expired')), expiredMinor: sumWhere(is('expired')),
-    failed: countWhere(is('failed')), failedMinor: sumWhere(is('failed')),
-    void: countWhere(is('void')),
-  }).from(charges).where(where).groupBy(charges.period, charges.currency).orderBy(asc(charges.period), asc(charges.currency)).all();
+  const rows = db
+    .select({
+      period: charges.period,
+      currency: charges.currency,
+      charges: sql<number>`COUNT(*)`,
+      paidCount: countWhere(is('paid')),
+      paidMinor: sumWhere(is('paid')),
+      totalMinor: sumWhere(sql`${charges.status} <> 'void'`),
+      open: countWhere(isOpen),
+      openMinor: sumWhere(isOpen),
+      expired: countWhere(is('expired')),
+      expiredMinor: sumWhere(is('expired')),
+      failed: countWhere(is('failed')),
+      failedMinor: sumWhere(is('failed')),
+      void: countWhere(is('void')),
+    })
+    .from(charges)
+    .where(where)
+    .groupBy(charges.period, charges.currency)
+    .orderBy(asc(charges.period), asc(charges.currency))
+    .all();
   return rows.map((r) => ({
-    period: r.period, currency: r.currency, charges: r.charges,
-    paidCount: r.paidCount, paidAmount: toDecimalString(r.paidMinor, r.currency), paidMinor: r.paidMinor,
-    totalMinor: r.totalMinor, totalAmount: toDecimalString(r.totalMinor, r.currency),
-    open: r.open, openMinor: r.openMinor, expired: r.expired, expiredMinor: r.expiredMinor,
-    failed: r.failed, failedMinor: r.failedMinor, void: r.void,
+    period: r.period,
+    currency: r.currency,
+    charges: r.charges,
+    paidCount: r.paidCount,
+    paidAmount: toDecimalString(r.paidMinor, r.currency),
+    paidMinor: r.paidMinor,
+    totalMinor: r.totalMinor,
+    totalAmount: toDecimalString(r.totalMinor, r.currency),
+    open: r.open,
+    openMinor: r.openMinor,
+    expired: r.expired,
+    expiredMinor: r.expiredMinor,
+    failed: r.failed,
+    failedMinor: r.failedMinor,
+    void: r.void,
     collectionRate: rate(r.paidMinor, r.totalMinor),
   }));
 }
@@ -91,9 +114,20 @@ export interface ChargeLine {
 export function chargeLines(db: Db, opts: { period?: string } = {}): ChargeLine[] {
   const where = opts.period !== undefined ? eq(charges.period, assertPeriod(opts.period)) : undefined;
   return selectChargeRows(db, where, 'oldest-first').map((c) => ({
-    period: c.period, leaseRef: c.leaseRef, tenantName: c.tenantName, unit: c.unit, dueDate: c.dueDate,
-    currency: c.currency, amount: c.amount, amountMinor: c.amountMinor, status: c.status, statusReason: c.statusReason ?? '',
-    paidAt: c.paidAt ?? '', paymentId: c.paymentId ?? '', reissueCount: c.reissueCount, chargeId: c.id,
+    period: c.period,
+    leaseRef: c.leaseRef,
+    tenantName: c.tenantName,
+    unit: c.unit,
+    dueDate: c.dueDate,
+    currency: c.currency,
+    amount: c.amount,
+    amountMinor: c.amountMinor,
+    status: c.status,
+    statusReason: c.statusReason ?? '',
+    paidAt: c.paidAt ?? '',
+    paymentId: c.paymentId ?? '',
+    reissueCount: c.reissueCount,
+    chargeId: c.id,
   }));
 }
 
@@ -117,15 +151,30 @@ export function periodSeries(db: Db, opts: { periods: number; until: string }): 
   }
   const until = assertPeriod(opts.until);
   const from = addMonths(until, -(opts.periods - 1));
-  const sums = db.select({
-    period: charges.period, currency: charges.currency,
-    paidMinor: sumWhere(is('paid')), openMinor: sumWhere(isOpen), expiredMinor: sumWhere(is('expired')), failedMinor: sumWhere(is('failed')),
-  }).from(charges).where(and(gte(charges.period, from), lte(charges.period, until)))
-    .groupBy(charges.period, charges.currency).all();
+  const sums = db
+    .select({
+      period: charges.period,
+      currency: charges.currency,
+      paidMinor: sumWhere(is('paid')),
+      openMinor: sumWhere(isOpen),
+      expiredMinor: sumWhere(is('expired')),
+      failedMinor: sumWhere(is('failed')),
+    })
+    .from(charges)
+    .where(and(gte(charges.period, from), lte(charges.period, until)))
+    .groupBy(charges.period, charges.currency)
+    .all();
   const byKey = new Map(sums.map((s) => [`${s.period}|${s.currency}`, s]));
   const currencies = [...new Set(sums.map((s) => s.currency))].sort();
   if (currencies.length === 0) {
-    currencies.push(...db.selectDistinct({ currency: charges.currency }).from(charges).orderBy(asc(charges.currency)).all().map((c) => c.currency));
+    currencies.push(
+      ...db
+        .selectDistinct({ currency: charges.currency })
+        .from(charges)
+        .orderBy(asc(charges.currency))
+        .all()
+        .map((c) => c.currency),
+    );
   }
   const points: SeriesPoint[] = [];
   for (const currency of currencies) {
@@ -133,8 +182,12 @@ export function periodSeries(db: Db, opts: { periods: number; until: string }): 
       const period = addMonths(from, i);
       const s = byKey.get(`${period}|${currency}`);
       points.push({
-        period, currency, paidMinor: s?.paidMinor ?? 0, openMinor: s?.openMinor ?? 0,
-        expiredMinor: s?.expiredMinor ?? 0, failedMinor: s?.failedMinor ?? 0,
+        period,
+        currency,
+        paidMinor: s?.paidMinor ?? 0,
+        openMinor: s?.openMinor ?? 0,
+        expiredMinor: s?.expiredMinor ?? 0,
+        failedMinor: s?.failedMinor ?? 0,
       });
     }
   }

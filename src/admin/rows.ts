@@ -36,29 +36,57 @@ export interface ChargeRow {
 const latestLink = alias(paymentLinks, 'latest_link');
 
 /** Selects charge rows matching `where` (over charges/leases/tenants), in the given order. */
-export function selectChargeRows(db: Db, where: SQL | undefined, order: 'oldest-first' | 'newest-first' = 'newest-first'): ChargeRow[] {
+export function selectChargeRows(
+  db: Db,
+  where: SQL | undefined,
+  order: 'oldest-first' | 'newest-first' = 'newest-first',
+): ChargeRow[] {
   const byPeriod = order === 'oldest-first' ? asc(charges.period) : desc(charges.period);
   const rows = db
     .select({
-      charge: charges, leaseRef: leases.ref, unit: leases.unit, tenantName: tenants.name,
-      linkStatus: latestLink.status, linkUrl: latestLink.url,
-      paymentId: sql<string | null>`(SELECT ${paymentLinks.paymentId} FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id} AND ${paymentLinks.status} = 'paid' ORDER BY ${paymentLinks.attempt} LIMIT 1)`,
+      charge: charges,
+      leaseRef: leases.ref,
+      unit: leases.unit,
+      tenantName: tenants.name,
+      linkStatus: latestLink.status,
+      linkUrl: latestLink.url,
+      paymentId: sql<
+        string | null
+      >`(SELECT ${paymentLinks.paymentId} FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id} AND ${paymentLinks.status} = 'paid' ORDER BY ${paymentLinks.attempt} LIMIT 1)`,
     })
     .from(charges)
     .innerJoin(leases, eq(leases.id, charges.leaseId))
     .innerJoin(tenants, eq(tenants.id, leases.tenantId))
-    .leftJoin(latestLink, and(
-      eq(latestLink.chargeId, charges.id),
-      eq(latestLink.attempt, sql`(SELECT MAX(${paymentLinks.attempt}) FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id})`),
-    ))
+    .leftJoin(
+      latestLink,
+      and(
+        eq(latestLink.chargeId, charges.id),
+        eq(
+          latestLink.attempt,
+          sql`(SELECT MAX(${paymentLinks.attempt}) FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id})`,
+        ),
+      ),
+    )
     .where(where)
     .orderBy(byPeriod, asc(leases.ref), asc(charges.id))
     .all();
   return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId }) => ({
-    id: charge.id, leaseRef, tenantName, unit, period: charge.period, dueDate: charge.dueDate,
-    amount: toDecimalString(charge.amountMinor, charge.currency), amountMinor: charge.amountMinor, currency: charge.currency,
-    status: charge.status, statusReason: charge.statusReason, reissueCount: charge.reissueCount,
-    linkStatus: linkStatus ?? null, linkUrl: linkUrl ?? null, paidAt: isoOrNull(charge.paidAt), paymentId: paymentId ?? null,
+    id: charge.id,
+    leaseRef,
+    tenantName,
+    unit,
+    period: charge.period,
+    dueDate: charge.dueDate,
+    amount: toDecimalString(charge.amountMinor, charge.currency),
+    amountMinor: charge.amountMinor,
+    currency: charge.currency,
+    status: charge.status,
+    statusReason: charge.statusReason,
+    reissueCount: charge.reissueCount,
+    linkStatus: linkStatus ?? null,
+    linkUrl: linkUrl ?? null,
+    paidAt: isoOrNull(charge.paidAt),
+    paymentId: paymentId ?? null,
   }));
 }
 
@@ -72,7 +100,8 @@ export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** Throws a readable error unless `period` is `YYYY-MM`. */
 export function assertPeriod(period: string): string {
-  if (!PERIOD_PATTERN.test(period)) throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
+  if (!PERIOD_PATTERN.test(period))
+    throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
   return period;
 }
 

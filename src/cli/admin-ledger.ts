@@ -8,73 +8,136 @@ import { printDetail, withDb } from './admin-shared.js';
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
 
 export function registerLeaseCommands(program: Command): void {
-  const leases = program.command('leases').description('leases: list, show a tenant\'s ledger, pause or resume');
+  const leases = program.command('leases').description("leases: list, show a tenant's ledger, pause or resume");
 
-  leases.command('list')
+  leases
+    .command('list')
     .description('every lease with its tenant, rent, state and charge counts')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { format: string }) => withDb(({ db }) => {
-      const format = parseFormat(opts.format);
-      const rows = listLeases(db);
-      printRows(format === 'table'
-        ? rows.map((l) => ({
-          ref: l.ref, tenant: l.tenantName, unit: l.unit, rent: `${l.amount} ${l.currency}`, due_day: l.dueDay,
-          channel: l.channel, state: l.state, charges: l.charges, unpaid: l.unpaid,
-        }))
-        : (rows as unknown as Array<Record<string, unknown>>), format, 'no leases (import a CSV first)');
-    }));
+    .action((opts: { format: string }) =>
+      withDb(({ db }) => {
+        const format = parseFormat(opts.format);
+        const rows = listLeases(db);
+        printRows(
+          format === 'table'
+            ? rows.map((l) => ({
+                ref: l.ref,
+                tenant: l.tenantName,
+                unit: l.unit,
+                rent: `${l.amount} ${l.currency}`,
+                due_day: l.dueDay,
+                channel: l.channel,
+                state: l.state,
+                charges: l.charges,
+                unpaid: l.unpaid,
+              }))
+            : (rows as unknown as Array<Record<string, unknown>>),
+          format,
+          'no leases (import a CSV first)',
+        );
+      }),
+    );
 
-  leases.command('show')
+  leases
+    .command('show')
     .description('a lease, its tenant and the ledger: every period, amount, status and paid date')
     .argument('<ref>', 'lease ref')
     .option('--format <format>', 'table, json or csv (csv: the ledger)', 'table')
-    .action((ref: string, opts: { format: string }) => withDb(({ db }) => {
-      const format = parseFormat(opts.format);
-      const detail = showLease(db, ref);
-      if (!detail) throw leaseNotFound(ref);
-      if (format === 'json') return printRows([detail as unknown as Record<string, unknown>], 'json');
-      if (format === 'csv') return printRows(detail.ledger as unknown as Array<Record<string, unknown>>, 'csv');
-      const { lease, tenant } = detail;
-      printDetail(`Lease ${lease.ref}`, {
-        tenant: tenant.name, email: tenant.email, mobile: tenant.mobile ? `${tenant.mobileCountryCode ?? ''} ${tenant.mobile}` : null,
-        language: tenant.language, unit: lease.unit, rent: `${lease.amount} ${lease.currency}`, due_day: lease.dueDay,
-        channel: lease.channel, state: lease.state, starts_on: lease.startsOn, ends_on: lease.endsOn, max_reissues: lease.maxReissues,
-      });
-      process.stdout.write('\nLedger\n');
-      printRows(detail.ledger.map((c) => ({
-        period: c.period, due: c.dueDate, amount: `${c.amount} ${c.currency}`, status: c.status, paid_at: c.paidAt ?? '',
-        charge: c.id, reissues: c.reissueCount, reason: c.statusReason ?? '',
-      })), 'table', '(no charges yet)');
-    }));
+    .action((ref: string, opts: { format: string }) =>
+      withDb(({ db }) => {
+        const format = parseFormat(opts.format);
+        const detail = showLease(db, ref);
+        if (!detail) throw leaseNotFound(ref);
+        if (format === 'json') return printRows([detail as unknown as Record<string, unknown>], 'json');
+        if (format === 'csv') return printRows(detail.ledger as unknown as Array<Record<string, unknown>>, 'csv');
+        const { lease, tenant } = detail;
+        printDetail(`Lease ${lease.ref}`, {
+          tenant: tenant.name,
+          email: tenant.email,
+          mobile: tenant.mobile ? `${tenant.mobileCountryCode ?? ''} ${tenant.mobile}` : null,
+          language: tenant.language,
+          unit: lease.unit,
+          rent: `${lease.amount} ${lease.currency}`,
+          due_day: lease.dueDay,
+          channel: lease.channel,
+          state: lease.state,
+          starts_on: lease.startsOn,
+          ends_on: lease.endsOn,
+          max_reissues: lease.maxReissues,
+        });
+        process.stdout.write('\nLedger\n');
+        printRows(
+          detail.ledger.map((c) => ({
+            period: c.period,
+            due: c.dueDate,
+            amount: `${c.amount} ${c.currency}`,
+            status: c.status,
+            paid_at: c.paidAt ?? '',
+            charge: c.id,
+            reissues: c.reissueCount,
+            reason: c.statusReason ?? '',
+          })),
+          'table',
+          '(no charges yet)',
+        );
+      }),
+    );
 
-  for (const [name, state] of [['pause', 'paused'], ['resume', 'active']] as const) {
-    leases.command(name)
-      .description(state === 'paused'
-        ? 'stop new charges and sends for a lease (open links are still followed)'
-        : 'resume charges and sends for a paused lease')
+  for (const [name, state] of [
+    ['pause', 'paused'],
+    ['resume', 'active'],
+  ] as const) {
+    leases
+      .command(name)
+      .description(
+        state === 'paused'
+          ? 'stop new charges and sends for a lease (open links are still followed)'
+          : 'resume charges and sends for a paused lease',
+      )
       .argument('<ref>', 'lease ref')
       .option('--reason <text>', 'why, for the audit trail')
-      .action((ref: string, opts: { reason?: string }) => withDb(({ db, clock }) => {
-        setLeaseState(db, clock, ref, state, opts.reason ?? '');
-        process.stdout.write(`lease ${ref} ${state === 'paused' ? 'paused' : 'resumed'}\n`);
-      }));
+      .action((ref: string, opts: { reason?: string }) =>
+        withDb(({ db, clock }) => {
+          setLeaseState(db, clock, ref, state, opts.reason ?? '');
+          process.stdout.write(`lease ${ref} ${state === 'paused' ? 'paused' : 'resumed'}\n`);
+        }),
+      );
   }
 }
 
 export function registerReportCommand(program: Command): void {
-  program.command('report')
+  program
+    .command('report')
     .description('collection per period and currency: charges, paid, open, expired, failed, void, collection rate')
     .option('--period <YYYY-MM>', 'only this period')
     .option('--format <format>', 'table, json, or csv (one line per charge)', 'table')
-    .action((opts: { period?: string; format: string }) => withDb(({ db }) => {
-      const format = parseFormat(opts.format);
-      if (format === 'csv') return printRows(chargeLines(db, { period: opts.period }) as unknown as Array<Record<string, unknown>>, 'csv');
-      const rows = collectionReport(db, { period: opts.period });
-      if (format === 'json') return printRows(rows as unknown as Array<Record<string, unknown>>, 'json');
-      printRows(rows.map((r) => ({
-        period: r.period, currency: r.currency, charges: r.charges, paid: r.paidCount, paid_amount: r.paidAmount,
-        owed_amount: r.totalAmount, open: r.open, expired: r.expired, failed: r.failed, void: r.void,
-        collected: `${(r.collectionRate * 100).toFixed(2)}%`,
-      })), 'table', 'no charges');
-    }));
+    .action((opts: { period?: string; format: string }) =>
+      withDb(({ db }) => {
+        const format = parseFormat(opts.format);
+        if (format === 'csv')
+          return printRows(
+            chargeLines(db, { period: opts.period }) as unknown as Array<Record<string, unknown>>,
+            'csv',
+          );
+        const rows = collectionReport(db, { period: opts.period });
+        if (format === 'json') return printRows(rows as unknown as Array<Record<string, unknown>>, 'json');
+        printRows(
+          rows.map((r) => ({
+            period: r.period,
+            currency: r.currency,
+            charges: r.charges,
+            paid: r.paidCount,
+            paid_amount: r.paidAmount,
+            owed_amount: r.totalAmount,
+            open: r.open,
+            expired: r.expired,
+            failed: r.failed,
+            void: r.void,
+            collected: `${(r.collectionRate * 100).toFixed(2)}%`,
+          })),
+          'table',
+          'no charges',
+        );
+      }),
+    );
 }

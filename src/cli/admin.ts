@@ -22,103 +22,181 @@ export function registerAdminCommands(program: Command): void {
 function registerJobCommands(program: Command): void {
   const jobs = program.command('jobs').description('failed queue jobs: list them with their reason, re-run them');
 
-  jobs.command('failed')
-    .description('list failed jobs with their charge, tenant, attempts, time and the provider\'s reason')
+  jobs
+    .command('failed')
+    .description("list failed jobs with their charge, tenant, attempts, time and the provider's reason")
     .option('--queue <queue>', 'send or status (default: both)')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { queue?: string; format: string }) => withApp(async (app) => {
-      const format = parseFormat(opts.format);
-      const failed = await listFailedJobs(app, { queue: parseQueue(opts.queue) });
-      if (format !== 'table') return printRows(failed as unknown as Array<Record<string, unknown>>, format);
-      printRows(failed.map((j) => ({
-        job: j.jobId, charge: j.chargeId ?? '', lease: j.leaseRef ?? '', tenant: j.tenantName ?? '', period: j.period ?? '',
-        charge_status: j.chargeStatus ?? '', attempts: j.attemptsMade, failed_at: j.failedAt ?? '', reason: j.reason,
-      })), 'table', 'no failed jobs');
-    }));
+    .action((opts: { queue?: string; format: string }) =>
+      withApp(async (app) => {
+        const format = parseFormat(opts.format);
+        const failed = await listFailedJobs(app, { queue: parseQueue(opts.queue) });
+        if (format !== 'table') return printRows(failed as unknown as Array<Record<string, unknown>>, format);
+        printRows(
+          failed.map((j) => ({
+            job: j.jobId,
+            charge: j.chargeId ?? '',
+            lease: j.leaseRef ?? '',
+            tenant: j.tenantName ?? '',
+            period: j.period ?? '',
+            charge_status: j.chargeStatus ?? '',
+            attempts: j.attemptsMade,
+            failed_at: j.failedAt ?? '',
+            reason: j.reason,
+          })),
+          'table',
+          'no failed jobs',
+        );
+      }),
+    );
 
-  jobs.command('retry')
-    .description('re-run failed jobs (a send re-reads lease and tenant as they are now, and never makes a second invoice)')
+  jobs
+    .command('retry')
+    .description(
+      're-run failed jobs (a send re-reads lease and tenant as they are now, and never makes a second invoice)',
+    )
     .argument('[jobIds...]', 'job ids as listed by `jobs failed`')
     .option('--all', 'retry every failed job (of --queue, when given)')
     .option('--queue <queue>', 'send or status')
     .option('--reason <text>', 'why, for the audit trail')
-    .action((jobIds: string[], opts: { all?: boolean; queue?: string; reason?: string }) => withApp(async (app) => {
-      if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_INPUT', 'give job ids or --all, not both');
-      if (!opts.all && jobIds.length === 0) throw new RentlinkError('INVALID_INPUT', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
-      const result = await retryFailedJobs(app, { jobIds, all: opts.all === true, queue: parseQueue(opts.queue), reason: opts.reason });
-      const out = process.stdout;
-      out.write(result.retried.length > 0 ? `retried ${result.retried.length}: ${result.retried.join(', ')}\n` : 'nothing retried\n');
-      for (const s of result.skipped) out.write(`skipped ${s.jobId}: ${s.reason}\n`);
-      if (result.missing.length > 0) {
-        process.stderr.write(`rentlink: no such job: ${result.missing.join(', ')} [NOT_FOUND]\n`);
-        process.exitCode = 1;
-      }
-    }));
+    .action((jobIds: string[], opts: { all?: boolean; queue?: string; reason?: string }) =>
+      withApp(async (app) => {
+        if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_INPUT', 'give job ids or --all, not both');
+        if (!opts.all && jobIds.length === 0)
+          throw new RentlinkError('INVALID_INPUT', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
+        const result = await retryFailedJobs(app, {
+          jobIds,
+          all: opts.all === true,
+          queue: parseQueue(opts.queue),
+          reason: opts.reason,
+        });
+        const out = process.stdout;
+        out.write(
+          result.retried.length > 0
+            ? `retried ${result.retried.length}: ${result.retried.join(', ')}\n`
+            : 'nothing retried\n',
+        );
+        for (const s of result.skipped) out.write(`skipped ${s.jobId}: ${s.reason}\n`);
+        if (result.missing.length > 0) {
+          process.stderr.write(`rentlink: no such job: ${result.missing.join(', ')} [NOT_FOUND]\n`);
+          process.exitCode = 1;
+        }
+      }),
+    );
 }
 
 function registerChargeCommands(program: Command): void {
   const charges = program.command('charges').description('what tenants owe: list, show history, reissue a link, void');
 
-  charges.command('list')
+  charges
+    .command('list')
     .description('list charges, newest period first')
     .option('--period <YYYY-MM>', 'only this period')
     .option('--status <status>', 'scheduled, invoiced, paid, expired, failed or void')
     .option('--lease <ref>', 'only this lease')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { period?: string; status?: string; lease?: string; format: string }) => withDb(({ db }) => {
-      const format = parseFormat(opts.format);
-      const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
-      printRows(format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>), format, 'no charges');
-    }));
+    .action((opts: { period?: string; status?: string; lease?: string; format: string }) =>
+      withDb(({ db }) => {
+        const format = parseFormat(opts.format);
+        const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
+        printRows(
+          format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>),
+          format,
+          'no charges',
+        );
+      }),
+    );
 
-  charges.command('show')
+  charges
+    .command('show')
     .description('one charge with its links and its full event history')
     .argument('<id>', 'charge id')
     .option('--format <format>', 'table or json', 'table')
-    .action((id: string, opts: { format: string }) => withDb(({ db }) => {
-      const format = parseFormat(opts.format);
-      const chargeId = parseChargeId(id);
-      const detail = showCharge(db, chargeId);
-      if (!detail) throw chargeNotFound(chargeId);
-      if (format !== 'table') return printRows([detail as unknown as Record<string, unknown>], 'json');
-      printDetail(`Charge ${chargeId}`, detail.charge as unknown as Record<string, unknown>);
-      process.stdout.write('\nLinks\n');
-      printRows(detail.links.map((l) => ({
-        attempt: l.attempt, id: l.id, reference: l.reference, channel: l.channel, status: l.status, invoice: l.providerInvoiceId ?? '',
-        expires: new Date(l.expiresAt).toISOString(), polls: l.pollCount, payment: l.paymentId ?? '', url: l.url ?? '', error: l.lastError ?? '',
-      })), 'table', '(no links yet)');
-      process.stdout.write('\nHistory\n');
-      printRows(detail.events.map((e) => ({ at: e.at, type: e.type, actor: e.actor, link: e.linkId ?? '', details: e.details })), 'table');
-    }));
+    .action((id: string, opts: { format: string }) =>
+      withDb(({ db }) => {
+        const format = parseFormat(opts.format);
+        const chargeId = parseChargeId(id);
+        const detail = showCharge(db, chargeId);
+        if (!detail) throw chargeNotFound(chargeId);
+        if (format !== 'table') return printRows([detail as unknown as Record<string, unknown>], 'json');
+        printDetail(`Charge ${chargeId}`, detail.charge as unknown as Record<string, unknown>);
+        process.stdout.write('\nLinks\n');
+        printRows(
+          detail.links.map((l) => ({
+            attempt: l.attempt,
+            id: l.id,
+            reference: l.reference,
+            channel: l.channel,
+            status: l.status,
+            invoice: l.providerInvoiceId ?? '',
+            expires: new Date(l.expiresAt).toISOString(),
+            polls: l.pollCount,
+            payment: l.paymentId ?? '',
+            url: l.url ?? '',
+            error: l.lastError ?? '',
+          })),
+          'table',
+          '(no links yet)',
+        );
+        process.stdout.write('\nHistory\n');
+        printRows(
+          detail.events.map((e) => ({
+            at: e.at,
+            type: e.type,
+            actor: e.actor,
+            link: e.linkId ?? '',
+            details: e.details,
+          })),
+          'table',
+        );
+      }),
+    );
 
-  charges.command('reissue')
-    .description('send a new link now, even past max_reissues (closes the open link; refused for a paid or void charge)')
+  charges
+    .command('reissue')
+    .description(
+      'send a new link now, even past max_reissues (closes the open link; refused for a paid or void charge)',
+    )
     .argument('<id>', 'charge id')
     .option('--reason <text>', 'why, for the audit trail')
-    .action((id: string, opts: { reason?: string }) => withApp(async (app) => {
-      const chargeId = parseChargeId(id);
-      const { attempt, canceledLinkId } = await reissueCharge(app, chargeId, opts.reason ?? '');
-      const closed = canceledLinkId !== null ? ` (link ${canceledLinkId} canceled)` : '';
-      process.stdout.write(`charge ${chargeId}: attempt ${attempt} queued${closed}; a running worker sends it\n`);
-    }));
+    .action((id: string, opts: { reason?: string }) =>
+      withApp(async (app) => {
+        const chargeId = parseChargeId(id);
+        const { attempt, canceledLinkId } = await reissueCharge(app, chargeId, opts.reason ?? '');
+        const closed = canceledLinkId !== null ? ` (link ${canceledLinkId} canceled)` : '';
+        process.stdout.write(`charge ${chargeId}: attempt ${attempt} queued${closed}; a running worker sends it\n`);
+      }),
+    );
 
-  charges.command('void')
+  charges
+    .command('void')
     .description('close a charge for good: no more sends or polls (refused for a paid charge)')
     .argument('<id>', 'charge id')
     .requiredOption('--reason <text>', 'why (required), for the audit trail')
-    .action((id: string, opts: { reason: string }) => withDb((ctx) => {
-      const chargeId = parseChargeId(id);
-      voidCharge(ctx, chargeId, opts.reason);
-      process.stdout.write(`charge ${chargeId} voided\n`);
-    }));
+    .action((id: string, opts: { reason: string }) =>
+      withDb((ctx) => {
+        const chargeId = parseChargeId(id);
+        voidCharge(ctx, chargeId, opts.reason);
+        process.stdout.write(`charge ${chargeId} voided\n`);
+      }),
+    );
 }
 
 /** The columns a person needs to scan a list; JSON/CSV get every field. */
 export function chargeTableRow(c: ChargeRow): Record<string, unknown> {
   return {
-    id: c.id, lease: c.leaseRef, tenant: c.tenantName, unit: c.unit, period: c.period, due: c.dueDate,
-    amount: `${c.amount} ${c.currency}`, status: c.status, reissues: c.reissueCount, link: c.linkStatus ?? '',
-    paid_at: c.paidAt ?? '', reason: c.statusReason ?? '',
+    id: c.id,
+    lease: c.leaseRef,
+    tenant: c.tenantName,
+    unit: c.unit,
+    period: c.period,
+    due: c.dueDate,
+    amount: `${c.amount} ${c.currency}`,
+    status: c.status,
+    reissues: c.reissueCount,
+    link: c.linkStatus ?? '',
+    paid_at: c.paidAt ?? '',
+    reason: c.statusReason ?? '',
   };
 }
 

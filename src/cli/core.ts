@@ -16,7 +16,8 @@ import { asc, eq } from 'drizzle-orm';
 
 /** `start`, `tick`, `import`, `sandbox` and `demo`: running rentlink. */
 export function registerCoreCommands(program: Command): void {
-  program.command('start')
+  program
+    .command('start')
     .description('run the worker: tick on TICK_CRON, the send and status queues, and the HTTP server')
     .action(async () => {
       const env = commandEnv();
@@ -24,7 +25,8 @@ export function registerCoreCommands(program: Command): void {
       await stopOnSignals(service, env.logger);
     });
 
-  program.command('tick')
+  program
+    .command('tick')
     .description('run one tick: create the charges that are due and queue their work')
     .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z')
     .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
@@ -48,7 +50,8 @@ export function registerCoreCommands(program: Command): void {
       }
     });
 
-  program.command('import')
+  program
+    .command('import')
     .description('import leases from a CSV file (all or nothing; re-importing a lease_ref updates it)')
     .argument('<file>', 'CSV with the columns listed in the README')
     .action((file: string) => {
@@ -56,10 +59,14 @@ export function registerCoreCommands(program: Command): void {
       const db = openDb(env.config.DATABASE_PATH);
       try {
         const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'));
-        process.stdout.write(`imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`);
+        process.stdout.write(
+          `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
+        );
       } catch (err) {
         if (err instanceof ImportError) {
-          process.stderr.write(`${file}: nothing imported, ${err.issues.length} problem(s):\n${formatImportIssues(err.issues)}\n`);
+          process.stderr.write(
+            `${file}: nothing imported, ${err.issues.length} problem(s):\n${formatImportIssues(err.issues)}\n`,
+          );
           process.exitCode = 2;
           return;
         }
@@ -69,7 +76,8 @@ export function registerCoreCommands(program: Command): void {
       }
     });
 
-  program.command('sandbox')
+  program
+    .command('sandbox')
     .description('run the MyFatoorah-compatible sandbox provider (API, pay pages, webhooks) on its own')
     .option('--port <n>', 'port to listen on', '8090')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
@@ -79,12 +87,18 @@ export function registerCoreCommands(program: Command): void {
       const env = commandEnv();
       const secret = env.config.MYFATOORAH_WEBHOOK_SECRET;
       const sandbox = await startSandbox({
-        port: Number(opts.port), host: opts.host, clock: env.clock, logger: env.logger,
-        accountTimeZone: env.config.MYFATOORAH_TIMEZONE, currency: env.config.MYFATOORAH_ACCOUNT_CURRENCY,
+        port: Number(opts.port),
+        host: opts.host,
+        clock: env.clock,
+        logger: env.logger,
+        accountTimeZone: env.config.MYFATOORAH_TIMEZONE,
+        currency: env.config.MYFATOORAH_ACCOUNT_CURRENCY,
         statusRateLimitPerSecond: opts.rateLimit ? Number(opts.rateLimit) : null,
         ...(opts.webhookUrl && secret ? { webhookUrl: opts.webhookUrl, webhookSecret: secret } : {}),
       });
-      process.stdout.write(`sandbox listening on ${sandbox.url} (token: sandbox-token) — point MYFATOORAH_BASE_URL here\n`);
+      process.stdout.write(
+        `sandbox listening on ${sandbox.url} (token: sandbox-token) — point MYFATOORAH_BASE_URL here\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => void sandbox.close().then(resolve);
         process.once('SIGINT', stop);
@@ -92,7 +106,8 @@ export function registerCoreCommands(program: Command): void {
       });
     });
 
-  program.command('demo')
+  program
+    .command('demo')
     .description('import a CSV, run one tick with its work against the configured provider, and show the links')
     .argument('[file]', 'lease CSV', 'examples/leases.csv')
     .option('--now <iso>', 'act as if it were this instant (ISO-8601)')
@@ -101,12 +116,17 @@ export function registerCoreCommands(program: Command): void {
       const app = await createApp(env);
       try {
         const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'));
-        process.stdout.write(`imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`);
+        process.stdout.write(
+          `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
+        );
         const run = await tickAndWait(app, 600_000);
         printSummary(run, 'table');
         process.stdout.write('\nAll links in the database:\n');
         printRows(allLinks(app), 'table');
-        if (app.sandbox) process.stdout.write(`\n(The sandbox ran in this process and has stopped. Run \`npx rentlink start\` to keep it up and pay links on their pages.)\n`);
+        if (app.sandbox)
+          process.stdout.write(
+            `\n(The sandbox ran in this process and has stopped. Run \`npx rentlink start\` to keep it up and pay links on their pages.)\n`,
+          );
       } catch (err) {
         if (err instanceof ImportError) {
           process.stderr.write(`${file}: nothing imported:\n${formatImportIssues(err.issues)}\n`);
@@ -121,7 +141,10 @@ export function registerCoreCommands(program: Command): void {
 }
 
 /** One tick, then work the queues in this process until idle: the batch mode. */
-export async function tickAndWait(app: App, maxWaitMs: number): Promise<RunSummary & { tick: Awaited<ReturnType<typeof runTick>>; idle: boolean }> {
+export async function tickAndWait(
+  app: App,
+  maxWaitMs: number,
+): Promise<RunSummary & { tick: Awaited<ReturnType<typeof runTick>>; idle: boolean }> {
   const since = lastEventId(app);
   const workers = startWorkers(app);
   try {
@@ -139,7 +162,9 @@ function printSummary(summary: RunSummary & { idle: boolean }, format: OutputFor
     return;
   }
   const out = process.stdout;
-  out.write(`charges created: ${summary.chargesCreated}\nlinks created: ${summary.linksCreated}${summary.linksAdopted ? ` (+${summary.linksAdopted} adopted after an uncertain create)` : ''}\n`);
+  out.write(
+    `charges created: ${summary.chargesCreated}\nlinks created: ${summary.linksCreated}${summary.linksAdopted ? ` (+${summary.linksAdopted} adopted after an uncertain create)` : ''}\n`,
+  );
   out.write(`paid: ${summary.paid}, expired links: ${summary.expired}\n`);
   if (!summary.idle) out.write('queues not idle when --max-wait ran out: the rest stays queued for the next run\n');
   if (summary.failures.length) {
@@ -151,11 +176,20 @@ function printSummary(summary: RunSummary & { idle: boolean }, format: OutputFor
 }
 
 function allLinks(app: App): Array<Record<string, unknown>> {
-  const rows = app.db.select({ link: paymentLinks, charge: charges, leaseRef: leases.ref })
-    .from(paymentLinks).innerJoin(charges, eq(charges.id, paymentLinks.chargeId)).innerJoin(leases, eq(leases.id, charges.leaseId))
-    .orderBy(asc(leases.ref), asc(charges.period), asc(paymentLinks.attempt)).all();
+  const rows = app.db
+    .select({ link: paymentLinks, charge: charges, leaseRef: leases.ref })
+    .from(paymentLinks)
+    .innerJoin(charges, eq(charges.id, paymentLinks.chargeId))
+    .innerJoin(leases, eq(leases.id, charges.leaseId))
+    .orderBy(asc(leases.ref), asc(charges.period), asc(paymentLinks.attempt))
+    .all();
   return rows.map(({ link, charge, leaseRef }) => ({
-    lease: leaseRef, period: charge.period, amount: `${toDecimalString(charge.amountMinor, charge.currency)} ${charge.currency}`,
-    channel: link.channel, status: link.status, invoice: link.providerInvoiceId ?? '', url: link.url ?? link.lastError ?? '',
+    lease: leaseRef,
+    period: charge.period,
+    amount: `${toDecimalString(charge.amountMinor, charge.currency)} ${charge.currency}`,
+    channel: link.channel,
+    status: link.status,
+    invoice: link.providerInvoiceId ?? '',
+    url: link.url ?? link.lastError ?? '',
   }));
 }

@@ -21,7 +21,8 @@ export function commandEnv(options: { now?: string } = {}): CommandEnv {
 
 function parseNow(value: string): number {
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new RentlinkError('INVALID_INPUT', `--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
+  if (!Number.isFinite(ms))
+    throw new RentlinkError('INVALID_INPUT', `--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
   return ms;
 }
 
@@ -51,7 +52,11 @@ export function printRows(rows: Array<Record<string, unknown>>, format: OutputFo
   }
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => displayWidth(row[i] ?? ''))));
-  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat(Math.max(0, (widths[i] ?? 0) - displayWidth(v)))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v + ' '.repeat(Math.max(0, (widths[i] ?? 0) - displayWidth(v))))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`);
 }
 

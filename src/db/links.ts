@@ -1,6 +1,15 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from './open.js';
-import { charges, leases, paymentLinks, tenants, type Charge, type Lease, type PaymentLink, type Tenant } from './schema.js';
+import {
+  charges,
+  leases,
+  paymentLinks,
+  tenants,
+  type Charge,
+  type Lease,
+  type PaymentLink,
+  type Tenant,
+} from './schema.js';
 
 /** A charge with the lease and tenant it belongs to: what a send job needs to build a request. */
 export interface ChargeContext {
@@ -25,20 +34,24 @@ export function getLink(db: Db, linkId: number): PaymentLink | null {
 }
 
 export function getLinkByAttempt(db: Db, chargeId: number, attempt: number): PaymentLink | null {
-  return db
-    .select()
-    .from(paymentLinks)
-    .where(and(eq(paymentLinks.chargeId, chargeId), eq(paymentLinks.attempt, attempt)))
-    .get() ?? null;
+  return (
+    db
+      .select()
+      .from(paymentLinks)
+      .where(and(eq(paymentLinks.chargeId, chargeId), eq(paymentLinks.attempt, attempt)))
+      .get() ?? null
+  );
 }
 
 /** The charge's link that may still change (`creating` or `open`), if any: at most one exists. */
 export function getOpenLink(db: Db, chargeId: number): PaymentLink | null {
-  return db
-    .select()
-    .from(paymentLinks)
-    .where(and(eq(paymentLinks.chargeId, chargeId), inArray(paymentLinks.status, ['creating', 'open'])))
-    .get() ?? null;
+  return (
+    db
+      .select()
+      .from(paymentLinks)
+      .where(and(eq(paymentLinks.chargeId, chargeId), inArray(paymentLinks.status, ['creating', 'open'])))
+      .get() ?? null
+  );
 }
 
 export function findLinkByInvoiceId(db: Db, invoiceId: string): PaymentLink | null {

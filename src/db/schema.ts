@@ -43,7 +43,9 @@ export const leases = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     ref: text('ref').notNull().unique(),
-    tenantId: integer('tenant_id').notNull().references(() => tenants.id),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     unit: text('unit').notNull(),
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
@@ -69,7 +71,9 @@ export const charges = sqliteTable(
   'charges',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    leaseId: integer('lease_id').notNull().references(() => leases.id),
+    leaseId: integer('lease_id')
+      .notNull()
+      .references(() => leases.id),
     /** `YYYY-MM`. */
     period: text('period').notNull(),
     /** Local calendar date in the lease's time zone. */
@@ -93,7 +97,9 @@ export const paymentLinks = sqliteTable(
   'payment_links',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    chargeId: integer('charge_id').notNull().references(() => charges.id),
+    chargeId: integer('charge_id')
+      .notNull()
+      .references(() => charges.id),
     attempt: integer('attempt').notNull(),
     /** Our reference (CustomerReference), deterministic from charge and attempt. */
     reference: text('reference').notNull().unique(),

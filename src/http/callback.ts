@@ -8,12 +8,16 @@ import { queueHintedCheck } from './hints.js';
 
 const TEXT = {
   en: {
-    okTitle: 'Payment received', ok: 'Thank you. We received your payment and are confirming it with the bank. You can close this page.',
-    failTitle: 'Payment did not go through', fail: 'Your payment was not completed. You can try again from the link you received.',
+    okTitle: 'Payment received',
+    ok: 'Thank you. We received your payment and are confirming it with the bank. You can close this page.',
+    failTitle: 'Payment did not go through',
+    fail: 'Your payment was not completed. You can try again from the link you received.',
   },
   ar: {
-    okTitle: 'تم استلام الدفعة', ok: 'شكراً لك. استلمنا دفعتك ونقوم بتأكيدها مع البنك. يمكنك إغلاق هذه الصفحة.',
-    failTitle: 'لم تتم عملية الدفع', fail: 'لم تكتمل عملية الدفع. يمكنك المحاولة مرة أخرى من الرابط الذي وصلك.',
+    okTitle: 'تم استلام الدفعة',
+    ok: 'شكراً لك. استلمنا دفعتك ونقوم بتأكيدها مع البنك. يمكنك إغلاق هذه الصفحة.',
+    failTitle: 'لم تتم عملية الدفع',
+    fail: 'لم تكتمل عملية الدفع. يمكنك المحاولة مرة أخرى من الرابط الذي وصلك.',
   },
 } as const;
 
@@ -31,8 +35,12 @@ export function registerCallback(app: Hono, ctx: AppContext): void {
     const found = link ? loadChargeContext(ctx.db, link.chargeId) : null;
     const now = ctx.clock.now();
     recordEvent(ctx.db, {
-      at: now, type: link ? 'callback.received' : 'callback.unmatched', actor: 'callback',
-      leaseId: found?.lease.id ?? null, chargeId: link?.chargeId ?? null, linkId: link?.id ?? null,
+      at: now,
+      type: link ? 'callback.received' : 'callback.unmatched',
+      actor: 'callback',
+      leaseId: found?.lease.id ?? null,
+      chargeId: link?.chargeId ?? null,
+      linkId: link?.id ?? null,
       details: { reference, paymentId, failed },
     });
     if (link) await queueHintedCheck(ctx, link, `callback|${link.id}|${paymentId ?? ''}`, paymentId);

@@ -21,8 +21,14 @@ export function createHttpApp(app: App, webhookSecret: string | undefined, extra
   const http = new Hono();
   http.get('/healthz', async (c) => {
     const sqlite = pingDb(app.db);
-    const redis = await app.connection.ping().then((r) => r === 'PONG', () => false);
-    return c.json({ ok: sqlite && redis, sqlite: sqlite ? 'ok' : 'down', redis: redis ? 'ok' : 'down', provider: app.provider.id }, sqlite && redis ? 200 : 503);
+    const redis = await app.connection.ping().then(
+      (r) => r === 'PONG',
+      () => false,
+    );
+    return c.json(
+      { ok: sqlite && redis, sqlite: sqlite ? 'ok' : 'down', redis: redis ? 'ok' : 'down', provider: app.provider.id },
+      sqlite && redis ? 200 : 503,
+    );
   });
   registerCallback(http, app);
   registerWebhook(http, app, webhookSecret);
@@ -42,10 +48,11 @@ export function listenHttp(http: Hono, port: number, hostname: string): Promise<
       resolve({
         url: `http://${host}:${address.port}`,
         port: address.port,
-        close: () => new Promise<void>((done) => {
-          (server as Server).closeAllConnections?.();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            (server as Server).closeAllConnections?.();
+            server.close(() => done());
+          }),
       });
     }) as Server;
     server.once('error', reject);

@@ -23,22 +23,38 @@ export function registerWebhook(app: Hono, ctx: AppContext, secret: string | und
     if (otherEvent !== null) {
       // Refund, supplier and other events sign other fields and ask nothing of rentlink: acknowledge
       // them (so MyFatoorah stops retrying) and record that they came, without acting on them.
-      recordEvent(ctx.db, { at: now, type: 'webhook.ignored', actor: 'webhook', details: { eventCode: otherEvent, bytes: raw.length } });
+      recordEvent(ctx.db, {
+        at: now,
+        type: 'webhook.ignored',
+        actor: 'webhook',
+        details: { eventCode: otherEvent, bytes: raw.length },
+      });
       return c.json({ ok: true, ignored: true });
     }
     const hint = verifyMyFatoorahWebhook(raw, c.req.header(MYFATOORAH_SIGNATURE_HEADER), secret);
     if (!hint) {
       recordEvent(ctx.db, {
-        at: now, type: 'webhook.rejected', actor: 'webhook',
-        details: { reason: c.req.header(MYFATOORAH_SIGNATURE_HEADER) ? 'signature does not match' : 'signature header missing', bytes: raw.length },
+        at: now,
+        type: 'webhook.rejected',
+        actor: 'webhook',
+        details: {
+          reason: c.req.header(MYFATOORAH_SIGNATURE_HEADER) ? 'signature does not match' : 'signature header missing',
+          bytes: raw.length,
+        },
       });
       ctx.logger.warn('webhook with a bad or missing signature: 401');
       return c.json({ error: 'invalid signature' }, 401);
     }
-    const link = (hint.invoiceId ? findLinkByInvoiceId(ctx.db, hint.invoiceId) : null) ?? (hint.reference ? findLinkByReference(ctx.db, hint.reference) : null);
+    const link =
+      (hint.invoiceId ? findLinkByInvoiceId(ctx.db, hint.invoiceId) : null) ??
+      (hint.reference ? findLinkByReference(ctx.db, hint.reference) : null);
     const fresh = recordEvent(ctx.db, {
-      at: now, type: link ? 'webhook.received' : 'webhook.unmatched', actor: 'webhook',
-      chargeId: link?.chargeId ?? null, linkId: link?.id ?? null, dedupeKey: `myfatoorah:${hint.dedupeKey}`,
+      at: now,
+      type: link ? 'webhook.received' : 'webhook.unmatched',
+      actor: 'webhook',
+      chargeId: link?.chargeId ?? null,
+      linkId: link?.id ?? null,
+      dedupeKey: `myfatoorah:${hint.dedupeKey}`,
       details: { ...hint },
     });
     if (!fresh) return c.json({ ok: true, duplicate: true });

@@ -5,7 +5,14 @@ import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
 import { leases, tenants } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
-import { checkRow, LEASE_CSV_COLUMNS, shown, type ImportIssue, type LeaseCsvColumn, type LeaseRow } from './validate.js';
+import {
+  checkRow,
+  LEASE_CSV_COLUMNS,
+  shown,
+  type ImportIssue,
+  type LeaseCsvColumn,
+  type LeaseRow,
+} from './validate.js';
 
 export { LEASE_CSV_COLUMNS, type ImportIssue, type LeaseCsvColumn, type LeaseRow } from './validate.js';
 
@@ -34,7 +41,6 @@ export function formatImportIssues(issues: readonly ImportIssue[]): string {
   return issues.map((i) => `line ${i.line}, field ${i.field}: ${i.message}`).join('\n');
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Reading the file.
 // ---------------------------------------------------------------------------------------------
@@ -60,7 +66,7 @@ function readRecords(text: string, issues: ImportIssue[]): CsvRecord[] {
       line: info.lines - record.reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0),
     }));
   } catch (err) {
-    const line = typeof (err as { lines?: unknown }).lines === 'number' ? ((err as { lines: number }).lines) : 1;
+    const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : 1;
     issues.push({ line, field: 'file', message: `not readable as CSV: ${(err as Error).message}` });
     return [];
   }
@@ -77,13 +83,18 @@ function checkHeader(header: CsvRecord | undefined, issues: ImportIssue[]): Leas
   const before = issues.length;
   names.forEach((name, i) => {
     if (!(LEASE_CSV_COLUMNS as readonly string[]).includes(name)) {
-      issues.push({ line: header.line, field: name || `column ${i + 1}`, message: `unknown column ${shown(name)}; the columns are: ${expected}` });
+      issues.push({
+        line: header.line,
+        field: name || `column ${i + 1}`,
+        message: `unknown column ${shown(name)}; the columns are: ${expected}`,
+      });
     } else if (names.indexOf(name) !== i) {
       issues.push({ line: header.line, field: name, message: `column ${name} appears twice in the header` });
     }
   });
   for (const column of LEASE_CSV_COLUMNS) {
-    if (!names.includes(column)) issues.push({ line: header.line, field: column, message: `column ${column} is missing from the header` });
+    if (!names.includes(column))
+      issues.push({ line: header.line, field: column, message: `column ${column} is missing from the header` });
   }
   return issues.length > before ? null : (names as LeaseCsvColumn[]);
 }
@@ -105,13 +116,21 @@ export function parseLeasesCsv(text: string): { rows: LeaseRow[]; errors: Import
   for (const { fields, line } of records) {
     if (fields.every((v) => v === '')) continue; // spreadsheets export trailing ",,,," lines
     if (fields.length !== columns.length) {
-      errors.push({ line, field: 'row', message: `row has ${fields.length} values but the header has ${columns.length} columns` });
+      errors.push({
+        line,
+        field: 'row',
+        message: `row has ${fields.length} values but the header has ${columns.length} columns`,
+      });
       continue;
     }
     const raw = Object.fromEntries(columns.map((c, i) => [c, fields[i] ?? ''])) as Record<LeaseCsvColumn, string>;
     const seenOn = firstLineOfRef.get(raw.lease_ref);
     if (raw.lease_ref !== '' && seenOn !== undefined) {
-      errors.push({ line, field: 'lease_ref', message: `lease_ref ${shown(raw.lease_ref)} already appears on line ${seenOn}` });
+      errors.push({
+        line,
+        field: 'lease_ref',
+        message: `lease_ref ${shown(raw.lease_ref)} already appears on line ${seenOn}`,
+      });
     } else if (raw.lease_ref !== '') firstLineOfRef.set(raw.lease_ref, line);
     const row = checkRow(raw, line, errors);
     if (row && seenOn === undefined) rows.push(row);
@@ -130,14 +149,28 @@ function inFileOrder(issues: ImportIssue[]): ImportIssue[] {
 // ---------------------------------------------------------------------------------------------
 
 function tenantValues(row: LeaseRow) {
-  return { name: row.tenantName, email: row.email, mobile: row.mobile, mobileCountryCode: row.mobileCountryCode, language: row.language };
+  return {
+    name: row.tenantName,
+    email: row.email,
+    mobile: row.mobile,
+    mobileCountryCode: row.mobileCountryCode,
+    language: row.language,
+  };
 }
 
 function leaseValues(row: LeaseRow) {
   return {
-    unit: row.unit, amountMinor: row.amountMinor, currency: row.currency, dueDay: row.dueDay, leadDays: row.leadDays,
-    validDays: row.validDays, timezone: row.timezone, channel: row.channel, maxReissues: row.maxReissues,
-    startsOn: row.startsOn, endsOn: row.endsOn,
+    unit: row.unit,
+    amountMinor: row.amountMinor,
+    currency: row.currency,
+    dueDay: row.dueDay,
+    leadDays: row.leadDays,
+    validDays: row.validDays,
+    timezone: row.timezone,
+    channel: row.channel,
+    maxReissues: row.maxReissues,
+    startsOn: row.startsOn,
+    endsOn: row.endsOn,
   };
 }
 
@@ -155,14 +188,25 @@ function diff<T extends Record<string, unknown>>(current: Record<string, unknown
 type Outcome = 'created' | 'updated' | 'unchanged';
 
 function createLease(tx: DbOrTx, row: LeaseRow, now: number): Outcome {
-  const tenant = tx.insert(tenants).values({ ...tenantValues(row), createdAt: now, updatedAt: now }).returning({ id: tenants.id }).get();
+  const tenant = tx
+    .insert(tenants)
+    .values({ ...tenantValues(row), createdAt: now, updatedAt: now })
+    .returning({ id: tenants.id })
+    .get();
   const values = leaseValues(row);
-  const lease = tx.insert(leases)
+  const lease = tx
+    .insert(leases)
     .values({ ref: row.ref, tenantId: tenant.id, ...values, createdAt: now, updatedAt: now })
     .returning({ id: leases.id })
     .get();
   // The schedule is logged; contact details live in the tenant row.
-  recordEvent(tx, { at: now, type: 'lease.created', actor: 'import', leaseId: lease.id, details: { ref: row.ref, tenantId: tenant.id, line: row.line, ...values } });
+  recordEvent(tx, {
+    at: now,
+    type: 'lease.created',
+    actor: 'import',
+    leaseId: lease.id,
+    details: { ref: row.ref, tenantId: tenant.id, line: row.line, ...values },
+  });
   return 'created';
 }
 
@@ -172,14 +216,23 @@ function updateLease(tx: DbOrTx, row: LeaseRow, now: number, existing: typeof le
   const leaseChanges = diff(existing, leaseValues(row));
   if (Object.keys(tenantChanges).length === 0 && Object.keys(leaseChanges).length === 0) return 'unchanged';
   if (Object.keys(tenantChanges).length > 0) {
-    tx.update(tenants).set({ ...tenantValues(row), updatedAt: now }).where(eq(tenants.id, existing.tenantId)).run();
+    tx.update(tenants)
+      .set({ ...tenantValues(row), updatedAt: now })
+      .where(eq(tenants.id, existing.tenantId))
+      .run();
   }
   if (Object.keys(leaseChanges).length > 0) {
     // The lease's state (active/paused/ended) belongs to the operator, not to the file.
-    tx.update(leases).set({ ...leaseValues(row), updatedAt: now }).where(eq(leases.id, existing.id)).run();
+    tx.update(leases)
+      .set({ ...leaseValues(row), updatedAt: now })
+      .where(eq(leases.id, existing.id))
+      .run();
   }
   recordEvent(tx, {
-    at: now, type: 'lease.updated', actor: 'import', leaseId: existing.id,
+    at: now,
+    type: 'lease.updated',
+    actor: 'import',
+    leaseId: existing.id,
     details: { ref: row.ref, line: row.line, lease: leaseChanges, tenant: tenantChanges },
   });
   return 'updated';
@@ -197,12 +250,15 @@ export function importLeases(db: Db, clock: Clock, text: string): ImportSummary 
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, leases: [] };
   // IMMEDIATE takes the write lock up front: a deferred transaction that reads first could not
   // upgrade to a writer if another process wrote in between (SQLITE_BUSY without waiting).
-  db.transaction((tx) => {
-    for (const row of rows) {
-      const existing = tx.select().from(leases).where(eq(leases.ref, row.ref)).get();
-      summary[existing ? updateLease(tx, row, now, existing) : createLease(tx, row, now)] += 1;
-      summary.leases.push(row.ref);
-    }
-  }, { behavior: 'immediate' });
+  db.transaction(
+    (tx) => {
+      for (const row of rows) {
+        const existing = tx.select().from(leases).where(eq(leases.ref, row.ref)).get();
+        summary[existing ? updateLease(tx, row, now, existing) : createLease(tx, row, now)] += 1;
+        summary.leases.push(row.ref);
+      }
+    },
+    { behavior: 'immediate' },
+  );
   return summary;
 }

@@ -8,8 +8,23 @@ import { isValidLocalDate, isValidTimeZone } from '../schedule/periods.js';
 
 /** The columns of a lease file, in the order the example file uses (any order is accepted). */
 export const LEASE_CSV_COLUMNS = [
-  'lease_ref', 'tenant_name', 'email', 'mobile', 'mobile_country_code', 'language', 'unit', 'amount',
-  'currency', 'due_day', 'lead_days', 'valid_days', 'timezone', 'channel', 'starts_on', 'ends_on', 'max_reissues',
+  'lease_ref',
+  'tenant_name',
+  'email',
+  'mobile',
+  'mobile_country_code',
+  'language',
+  'unit',
+  'amount',
+  'currency',
+  'due_day',
+  'lead_days',
+  'valid_days',
+  'timezone',
+  'channel',
+  'starts_on',
+  'ends_on',
+  'max_reissues',
 ] as const;
 export type LeaseCsvColumn = (typeof LEASE_CSV_COLUMNS)[number];
 
@@ -60,9 +75,10 @@ function wholeNumber(field: string, min: number, max: number, whenEmpty?: number
     if (raw === '' && whenEmpty !== undefined) return whenEmpty;
     const value = Number(raw);
     if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
-    const message = raw === ''
-      ? `${field} is required (a whole number from ${min} to ${max})`
-      : `${field} must be a whole number from ${min} to ${max}, got ${shown(raw)}`;
+    const message =
+      raw === ''
+        ? `${field} is required (a whole number from ${min} to ${max})`
+        : `${field} must be a whole number from ${min} to ${max}, got ${shown(raw)}`;
     ctx.addIssue({ code: 'custom', message });
     return z.NEVER;
   });
@@ -80,43 +96,75 @@ function localDate(field: string) {
 
 const FIELD_RULES = {
   lease_ref: required('lease_ref', 'your own unique id for the lease')
-    .max(40, { error: (iss) => `lease_ref must be at most 40 characters, got ${String(iss.input).length}`, abort: true })
-    .regex(/^[A-Za-z0-9._-]+$/, { error: (iss) => `lease_ref may only contain letters, digits, ".", "_" and "-", got ${shown(iss.input)}` }),
+    .max(40, {
+      error: (iss) => `lease_ref must be at most 40 characters, got ${String(iss.input).length}`,
+      abort: true,
+    })
+    .regex(/^[A-Za-z0-9._-]+$/, {
+      error: (iss) => `lease_ref may only contain letters, digits, ".", "_" and "-", got ${shown(iss.input)}`,
+    }),
   tenant_name: required('tenant_name', "the tenant's full name"),
   unit: required('unit', 'a label for the rented unit'),
-  email: z.union([z.literal(''), z.email({ error: (iss) => `email is not a valid address, got ${shown(iss.input)}` })])
+  email: z
+    .union([z.literal(''), z.email({ error: (iss) => `email is not a valid address, got ${shown(iss.input)}` })])
     .transform((v) => v || null),
-  language: z.string().transform((v) => v.toLowerCase() || 'en')
+  language: z
+    .string()
+    .transform((v) => v.toLowerCase() || 'en')
     .pipe(z.enum(LANGUAGES, { error: (iss) => `language must be en or ar, got ${shown(iss.input)}` })),
   amount: z.string().transform((raw, ctx) => {
-    if (raw === '') ctx.addIssue({ code: 'custom', message: 'amount is required (the monthly rent in major units, e.g. 450.750)' });
-    else if (/^-\d/.test(raw)) ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
+    if (raw === '')
+      ctx.addIssue({ code: 'custom', message: 'amount is required (the monthly rent in major units, e.g. 450.750)' });
+    else if (/^-\d/.test(raw))
+      ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
     else if (!/^\d+(?:\.\d+)?$/.test(raw)) {
-      ctx.addIssue({ code: 'custom', message: `amount must be a plain decimal in major units like 450.750 (no thousands separators or currency signs), got ${shown(raw)}` });
-    } else if (!/[1-9]/.test(raw)) ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `amount must be a plain decimal in major units like 450.750 (no thousands separators or currency signs), got ${shown(raw)}`,
+      });
+    } else if (!/[1-9]/.test(raw))
+      ctx.addIssue({ code: 'custom', message: `amount must be greater than 0, got ${shown(raw)}` });
     return raw;
   }),
-  currency: z.string().transform((v) => v.toUpperCase()).refine(isKnownCurrency, {
-    error: (iss) => `currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
-  }),
+  currency: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .refine(isKnownCurrency, {
+      error: (iss) =>
+        `currency must be a supported ISO 4217 code (e.g. KWD, SAR, AED), got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
+    }),
   due_day: wholeNumber('due_day', 1, 31),
   lead_days: wholeNumber('lead_days', 0, 27, 0),
   valid_days: wholeNumber('valid_days', 1, 90),
   max_reissues: wholeNumber('max_reissues', 0, 12, 2),
   timezone: z.string().refine(isValidTimeZone, {
-    error: (iss) => `timezone must be an IANA time zone such as Asia/Kuwait, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
+    error: (iss) =>
+      `timezone must be an IANA time zone such as Asia/Kuwait, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
   }),
-  channel: z.string().transform((v) => v.toUpperCase())
-    .pipe(z.enum(CHANNELS, { error: (iss) => `channel must be one of ${CHANNELS.join(', ')}, got ${iss.input === '' ? 'nothing' : shown(iss.input)}` })),
+  channel: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(
+      z.enum(CHANNELS, {
+        error: (iss) =>
+          `channel must be one of ${CHANNELS.join(', ')}, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
+      }),
+    ),
   starts_on: localDate('starts_on'),
-  ends_on: z.union([z.literal(''), localDate('ends_on')], { error: (iss) => `ends_on must be empty or a real date written YYYY-MM-DD, got ${shown(iss.input)}` })
+  ends_on: z
+    .union([z.literal(''), localDate('ends_on')], {
+      error: (iss) => `ends_on must be empty or a real date written YYYY-MM-DD, got ${shown(iss.input)}`,
+    })
     .transform((v) => v || null),
   mobile: z.string().transform((v) => v.replace(/[\s\-()]/g, '')),
   mobile_country_code: z.string().transform((raw, ctx) => {
     if (raw === '') return null;
     const digits = /^(?:\+|00)?(\d{1,4})$/.exec(raw.replace(/[\s\-()]/g, ''))?.[1];
     if (digits !== undefined) return `+${digits}`;
-    ctx.addIssue({ code: 'custom', message: `mobile_country_code must be 1 to 4 digits with an optional leading + (e.g. +965), got ${shown(raw)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `mobile_country_code must be 1 to 4 digits with an optional leading + (e.g. +965), got ${shown(raw)}`,
+    });
     return z.NEVER;
   }),
 } satisfies Record<LeaseCsvColumn, z.ZodType<unknown, string>>;
@@ -139,7 +187,11 @@ function checkAmount(f: Fields, line: number, issues: ImportIssue[]): number | u
   const exponent = currencyExponent(f.currency);
   const decimals = f.amount.split('.')[1]?.length ?? 0;
   if (decimals > exponent) {
-    issues.push({ line, field: 'amount', message: `amount ${f.amount} has ${decimals} decimals but ${f.currency} allows at most ${exponent}` });
+    issues.push({
+      line,
+      field: 'amount',
+      message: `amount ${f.amount} has ${decimals} decimals but ${f.currency} allows at most ${exponent}`,
+    });
     return undefined;
   }
   try {
@@ -169,27 +221,45 @@ function checkMobile(f: Fields, line: number, issues: ImportIssue[]): string | n
   };
   // A prefix that is still there belongs to another country (or there was no code to split off).
   if (/^(?:\+|00)/.test(mobile)) {
-    return problem(code
-      ? `mobile ${shown(mobile)} starts with a country code other than mobile_country_code ${code}`
-      : `mobile ${shown(mobile)} has an international prefix: put the country code in mobile_country_code and the national number in mobile`);
+    return problem(
+      code
+        ? `mobile ${shown(mobile)} starts with a country code other than mobile_country_code ${code}`
+        : `mobile ${shown(mobile)} has an international prefix: put the country code in mobile_country_code and the national number in mobile`,
+    );
   }
   if (!MYFATOORAH_MOBILE.test(mobile) || mobile.length > 11) {
-    return problem(`mobile must be 3 to 11 digits once spaces, dashes, parentheses and the country code are removed, got ${shown(mobile)}`);
+    return problem(
+      `mobile must be 3 to 11 digits once spaces, dashes, parentheses and the country code are removed, got ${shown(mobile)}`,
+    );
   }
   return mobile;
 }
 
 /** What the channel needs: EML/ALL an email, SMS/ALL a mobile and its country code. */
-function checkChannelContacts(f: Fields, raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): void {
+function checkChannelContacts(
+  f: Fields,
+  raw: Record<LeaseCsvColumn, string>,
+  line: number,
+  issues: ImportIssue[],
+): void {
   const channel = f.channel;
   if (channel === undefined) return;
   if ((channel === 'EML' || channel === 'ALL') && raw.email === '') {
     issues.push({ line, field: 'email', message: `channel ${channel} sends the link by email, so email is required` });
   }
   if (channel === 'SMS' || channel === 'ALL') {
-    if (raw.mobile === '') issues.push({ line, field: 'mobile', message: `channel ${channel} sends the link by SMS, so mobile is required` });
+    if (raw.mobile === '')
+      issues.push({
+        line,
+        field: 'mobile',
+        message: `channel ${channel} sends the link by SMS, so mobile is required`,
+      });
     if (raw.mobile_country_code === '') {
-      issues.push({ line, field: 'mobile_country_code', message: `channel ${channel} sends the link by SMS, so mobile_country_code is required (e.g. +965)` });
+      issues.push({
+        line,
+        field: 'mobile_country_code',
+        message: `channel ${channel} sends the link by SMS, so mobile_country_code is required (e.g. +965)`,
+      });
     }
   }
 }

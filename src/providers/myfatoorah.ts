@@ -4,8 +4,14 @@ import { fromProviderDecimal, toProviderDecimal } from '../money.js';
 import { formatWallClock, zonedWallClockToInstant } from '../schedule/periods.js';
 import { parseMyFatoorahExpiry, parseRetryAfter } from './parse.js';
 import {
-  ProviderError, type CreatedLink, type LinkKey, type LinkRequest, type LinkStatus, type PaymentProvider,
-  type ProviderId, type ProviderTransaction,
+  ProviderError,
+  type CreatedLink,
+  type LinkKey,
+  type LinkRequest,
+  type LinkStatus,
+  type PaymentProvider,
+  type ProviderId,
+  type ProviderTransaction,
 } from './types.js';
 
 /** Called after every provider HTTP call, for metrics and logs. Never receives secrets. */
@@ -56,7 +62,9 @@ export class MyFatoorahProvider implements PaymentProvider {
     const data = await this.call('SendPayment', this.sendPaymentBody(req));
     const invoiceId = data['InvoiceId'];
     if (invoiceId === undefined || invoiceId === null) {
-      throw new ProviderError('unavailable', 'SendPayment answered success without an InvoiceId', { endpoint: 'SendPayment' });
+      throw new ProviderError('unavailable', 'SendPayment answered success without an InvoiceId', {
+        endpoint: 'SendPayment',
+      });
     }
     const url = data['InvoiceURL'];
     return { invoiceId: String(invoiceId), url: typeof url === 'string' ? url : null };
@@ -68,14 +76,20 @@ export class MyFatoorahProvider implements PaymentProvider {
       return this.toLinkStatus(data, currency);
     } catch (err) {
       // A business-level "no data match" for our own reference means: no invoice was created.
-      if (err instanceof ProviderError && err.kind === 'rejected' && err.httpStatus !== 401 && err.httpStatus !== 403) return null;
+      if (err instanceof ProviderError && err.kind === 'rejected' && err.httpStatus !== 401 && err.httpStatus !== 403)
+        return null;
       throw err;
     }
   }
 
   async getStatus(key: LinkKey): Promise<LinkStatus> {
-    const body = key.paymentId ? { Key: key.paymentId, KeyType: 'PaymentId' } : { Key: key.invoiceId, KeyType: 'InvoiceId' };
-    if (!body.Key) throw new ProviderError('rejected', 'getStatus needs an invoiceId or a paymentId', { endpoint: 'GetPaymentStatus' });
+    const body = key.paymentId
+      ? { Key: key.paymentId, KeyType: 'PaymentId' }
+      : { Key: key.invoiceId, KeyType: 'InvoiceId' };
+    if (!body.Key)
+      throw new ProviderError('rejected', 'getStatus needs an invoiceId or a paymentId', {
+        endpoint: 'GetPaymentStatus',
+      });
     return this.toLinkStatus(await this.call('GetPaymentStatus', body), key.currency);
   }
 
@@ -128,21 +142,36 @@ export class MyFatoorahProvider implements PaymentProvider {
     const status = response.status;
     if (status === 429 || status === 503) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.clock.now());
-      throw new ProviderError('rate_limited', `${endpoint}: HTTP ${status}, slow down`, { endpoint, httpStatus: status, retryAfterMs });
+      throw new ProviderError('rate_limited', `${endpoint}: HTTP ${status}, slow down`, {
+        endpoint,
+        httpStatus: status,
+        retryAfterMs,
+      });
     }
     const envelope = parseEnvelope(text);
     if (!envelope) {
       const kind = status >= 400 && status < 500 ? 'rejected' : 'unavailable';
       const what = text.trim() === '' ? 'an empty body' : 'a non-JSON body';
-      throw new ProviderError(kind, `${endpoint}: HTTP ${status} with ${what}${status === 401 ? ' (check MYFATOORAH_TOKEN)' : ''}`, {
-        endpoint, httpStatus: status,
-      });
+      throw new ProviderError(
+        kind,
+        `${endpoint}: HTTP ${status} with ${what}${status === 401 ? ' (check MYFATOORAH_TOKEN)' : ''}`,
+        {
+          endpoint,
+          httpStatus: status,
+        },
+      );
     }
     if (status >= 500) {
-      throw new ProviderError('unavailable', `${endpoint}: HTTP ${status}: ${envelope.Message ?? 'server error'}`, { endpoint, httpStatus: status });
+      throw new ProviderError('unavailable', `${endpoint}: HTTP ${status}: ${envelope.Message ?? 'server error'}`, {
+        endpoint,
+        httpStatus: status,
+      });
     }
     if (envelope.IsSuccess !== true || !envelope.Data) {
-      throw new ProviderError('rejected', `${endpoint}: ${describeFailure(envelope)}`, { endpoint, httpStatus: status });
+      throw new ProviderError('rejected', `${endpoint}: ${describeFailure(envelope)}`, {
+        endpoint,
+        httpStatus: status,
+      });
     }
     return envelope.Data;
   }
@@ -155,7 +184,10 @@ export class MyFatoorahProvider implements PaymentProvider {
     const rawSuccess = success ? findRawTransaction(data['InvoiceTransactions'], success.paymentId) : null;
     return {
       invoiceId: String(data['InvoiceId'] ?? ''),
-      reference: typeof data['CustomerReference'] === 'string' && data['CustomerReference'] !== '' ? data['CustomerReference'] : null,
+      reference:
+        typeof data['CustomerReference'] === 'string' && data['CustomerReference'] !== ''
+          ? data['CustomerReference']
+          : null,
       state: paid ? 'paid' : rawStatus === 'Canceled' ? 'canceled' : 'pending',
       duplicatePayment: rawStatus === 'DuplicatePayment',
       rawStatus,
@@ -177,7 +209,10 @@ export class MyFatoorahProvider implements PaymentProvider {
   /** InvoiceValue is in the account's base currency; for other currencies read the display value. */
   private invoiceAmount(data: Record<string, unknown>, currency: string): number | null {
     if (currency === this.options.accountCurrency) return fromProviderDecimal(data['InvoiceValue'], currency);
-    const display = typeof data['InvoiceDisplayValue'] === 'string' ? /[\d.]+/.exec(data['InvoiceDisplayValue'].replace(/,/g, ''))?.[0] : undefined;
+    const display =
+      typeof data['InvoiceDisplayValue'] === 'string'
+        ? /[\d.]+/.exec(data['InvoiceDisplayValue'].replace(/,/g, ''))?.[0]
+        : undefined;
     return display ? fromProviderDecimal(display, currency) : null;
   }
 

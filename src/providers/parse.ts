@@ -1,6 +1,5 @@
 import { MONTH_NAMES, zonedWallClockToInstant } from '../schedule/periods.js';
 
-
 /**
  * Reads `Retry-After` (delta seconds or an HTTP date) as milliseconds from `now`; null when absent or
  * unreadable. Never negative.

@@ -58,7 +58,12 @@ export interface LinkStatus {
   /** When the provider says the link expires; null when it does not say. */
   expiresAt: number | null;
   /** The successful payment, when there is one. */
-  payment: { paymentId: string | null; gateway: string | null; amountMinor: number | null; paidAt: number | null } | null;
+  payment: {
+    paymentId: string | null;
+    gateway: string | null;
+    amountMinor: number | null;
+    paidAt: number | null;
+  } | null;
   url: string | null;
   transactions: ProviderTransaction[];
 }

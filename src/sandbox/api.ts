@@ -41,9 +41,10 @@ export function registerApiRoutes(app: Hono<Env>, core: SandboxCore): void {
     core.requests.push(record);
     const fault = isFaultEndpoint(endpoint) ? core.faults.take(endpoint) : undefined;
     if (fault) record.fault = fault.kind;
-    const response = fault && fault.kind !== 'lost'
-      ? await faultResponse(c, core, fault)
-      : await normalResponse(c, core, endpoint, record);
+    const response =
+      fault && fault.kind !== 'lost'
+        ? await faultResponse(c, core, fault)
+        : await normalResponse(c, core, endpoint, record);
     if (fault?.kind === 'lost') {
       // "Created but the response is lost": the work is done, the answer never leaves.
       c.env.incoming.socket.destroy();
@@ -89,7 +90,10 @@ async function normalResponse(c: Ctx, core: SandboxCore, endpoint: string, recor
 
 function sendPayment(c: Ctx, core: SandboxCore, body: unknown): Response {
   if (typeof body === 'string') {
-    return c.json(failureEnvelope('Invalid data', [{ Name: 'request', Error: 'The request body is not valid JSON.' }]), 400);
+    return c.json(
+      failureEnvelope('Invalid data', [{ Name: 'request', Error: 'The request body is not valid JSON.' }]),
+      400,
+    );
   }
   const result = validateSendPayment(body, {
     currency: core.options.currency,
@@ -116,7 +120,8 @@ function getPaymentStatus(c: Ctx, core: SandboxCore, body: unknown): Response {
   if ((typeof key !== 'string' && typeof key !== 'number') || String(key).trim() === '') {
     errors.push({ Name: 'Key', Error: 'The Key field is required.' });
   }
-  if (!keyType) errors.push({ Name: 'KeyType', Error: 'KeyType must be one of InvoiceId, PaymentId, CustomerReference.' });
+  if (!keyType)
+    errors.push({ Name: 'KeyType', Error: 'KeyType must be one of InvoiceId, PaymentId, CustomerReference.' });
   if (errors.length > 0 || !keyType) return c.json(failureEnvelope('Invalid data', errors), 400);
   const invoice = findInvoice(core, String(key).trim(), keyType);
   if (!invoice) {
@@ -140,7 +145,16 @@ function findInvoice(core: SandboxCore, key: string, keyType: (typeof KEY_TYPES)
 async function faultResponse(c: Ctx, core: SandboxCore, fault: Exclude<Fault, { kind: 'lost' }>): Promise<Response> {
   switch (fault.kind) {
     case 'http': {
-      const body = fault.body ?? infrastructurePage(fault.status, fault.status === 500 ? 'Internal Server Error' : fault.status === 502 ? 'Bad Gateway' : 'Service Temporarily Unavailable');
+      const body =
+        fault.body ??
+        infrastructurePage(
+          fault.status,
+          fault.status === 500
+            ? 'Internal Server Error'
+            : fault.status === 502
+              ? 'Bad Gateway'
+              : 'Service Temporarily Unavailable',
+        );
       return c.body(body, fault.status, { 'content-type': fault.contentType ?? 'text/html; charset=utf-8' });
     }
     case 'rate-limit':

@@ -61,10 +61,13 @@ export class SandboxCore {
     this.model = { accountTimeZone: options.accountTimeZone, currency: options.currency };
     this.store = new InvoiceStore({
       defaultValidityMs: options.defaultValidityMs,
-      resultPageUrl: (invoiceId, paymentId) => `${this.publicBaseUrl}/pay/${invoiceId}/result?paymentId=${encodeURIComponent(paymentId)}`,
+      resultPageUrl: (invoiceId, paymentId) =>
+        `${this.publicBaseUrl}/pay/${invoiceId}/result?paymentId=${encodeURIComponent(paymentId)}`,
       trackDate: (ms) => formatTrackDate(ms, options.accountTimeZone),
       localYear: (ms) => localYear(ms, options.accountTimeZone),
-      ...(options.statePath ? { onChange: () => saveState(options.statePath as string, this.store.exportState()) } : {}),
+      ...(options.statePath
+        ? { onChange: () => saveState(options.statePath as string, this.store.exportState()) }
+        : {}),
     });
     if (options.statePath) loadState(options.statePath, this.store);
     this.bucket = options.statusRateLimitPerSecond ? new TokenBucket(options.statusRateLimitPerSecond) : null;
@@ -110,12 +113,20 @@ export class SandboxCore {
   private afterPayment(outcome: PaymentOutcome): void {
     const { invoice, transaction } = outcome;
     this.logger?.info(
-      { invoiceId: invoice.id, paymentId: transaction.paymentId, transactionStatus: transaction.status, invoiceStatus: invoice.status },
+      {
+        invoiceId: invoice.id,
+        paymentId: transaction.paymentId,
+        transactionStatus: transaction.status,
+        invoiceStatus: invoice.status,
+      },
       'sandbox payment attempt',
     );
     if (!this.dispatcher) return;
     const reference = `WH-${invoice.id}-${++this.webhookSeq}`;
-    this.dispatcher.send(paymentStatusChangedEvent(invoice, transaction, reference, this.clock.now(), this.model), reference);
+    this.dispatcher.send(
+      paymentStatusChangedEvent(invoice, transaction, reference, this.clock.now(), this.model),
+      reference,
+    );
   }
 
   /**

@@ -1,4 +1,10 @@
-import { instantToZonedParts, isValidLocalDate, isValidTimeZone, MONTH_NAMES, zonedWallClockToInstant } from '../schedule/periods.js';
+import {
+  instantToZonedParts,
+  isValidLocalDate,
+  isValidTimeZone,
+  MONTH_NAMES,
+  zonedWallClockToInstant,
+} from '../schedule/periods.js';
 
 /**
  * Account-local date handling for the sandbox. MyFatoorah speaks wall-clock time of the account's
@@ -14,7 +20,6 @@ interface WallClock {
   minute: number;
   second: number;
 }
-
 
 /** Throws a RangeError for a time zone Intl does not know, so a bad option fails at startup. */
 export function assertTimeZone(timeZone: string): void {

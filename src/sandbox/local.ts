@@ -20,12 +20,19 @@ interface SandboxMarker {
  * checkable after a restart; a process that finds another's sandbox running uses it instead.
  * `port` (SANDBOX_PORT) wins over the previous one when set.
  */
-export async function provideLocalSandbox(databasePath: string, port: number, options: Omit<SandboxOptions, 'port' | 'statePath'>): Promise<LocalSandbox> {
+export async function provideLocalSandbox(
+  databasePath: string,
+  port: number,
+  options: Omit<SandboxOptions, 'port' | 'statePath'>,
+): Promise<LocalSandbox> {
   const dir = databasePath === ':memory:' ? null : dirname(resolve(databasePath));
   const markerPath = dir ? join(dir, 'sandbox.json') : null;
   const saved = readMarker<SandboxMarker>(markerPath);
   if (saved && (await answers(saved.url))) return { url: saved.url, handle: null };
-  const handle = await startOnPreferredPort(port || saved?.port || 0, { ...options, ...(dir ? { statePath: join(dir, 'sandbox-state.json') } : {}) });
+  const handle = await startOnPreferredPort(port || saved?.port || 0, {
+    ...options,
+    ...(dir ? { statePath: join(dir, 'sandbox-state.json') } : {}),
+  });
   if (markerPath) writeMarker(markerPath, { url: handle.url, port: handle.port } satisfies SandboxMarker);
   return { url: handle.url, handle };
 }

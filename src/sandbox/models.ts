@@ -15,7 +15,14 @@ export interface ModelContext {
 
 /** MyFatoorah prints its own currency labels ("KD", not "KWD") in GetPaymentStatus. */
 const DISPLAY_CURRENCY: Readonly<Record<string, string>> = {
-  KWD: 'KD', SAR: 'SR', BHD: 'BD', QAR: 'QR', JOD: 'JD', OMR: 'OMR', AED: 'AED', EGP: 'EGP',
+  KWD: 'KD',
+  SAR: 'SR',
+  BHD: 'BD',
+  QAR: 'QR',
+  JOD: 'JD',
+  OMR: 'OMR',
+  AED: 'AED',
+  EGP: 'EGP',
 };
 
 const COUNTRY: Readonly<Record<string, { iso: string; name: string }>> = {

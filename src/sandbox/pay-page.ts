@@ -12,19 +12,39 @@ type Language = 'en' | 'ar';
 
 const TEXT = {
   en: {
-    title: 'Invoice', customer: 'Customer', amount: 'Amount', expires: 'Expires', status: 'Status',
-    pay: 'Pay', fail: 'Fail (simulate a decline)', expired: 'This invoice has expired.',
-    canceled: 'This invoice has been canceled.', paid: 'This invoice has been paid. Thank you!',
-    pending: 'Awaiting payment', thanks: 'Thank you! Your payment was received.',
-    declined: 'The payment was declined. You may try again.', paymentId: 'Payment ID', back: 'Back to the invoice',
+    title: 'Invoice',
+    customer: 'Customer',
+    amount: 'Amount',
+    expires: 'Expires',
+    status: 'Status',
+    pay: 'Pay',
+    fail: 'Fail (simulate a decline)',
+    expired: 'This invoice has expired.',
+    canceled: 'This invoice has been canceled.',
+    paid: 'This invoice has been paid. Thank you!',
+    pending: 'Awaiting payment',
+    thanks: 'Thank you! Your payment was received.',
+    declined: 'The payment was declined. You may try again.',
+    paymentId: 'Payment ID',
+    back: 'Back to the invoice',
     sandbox: 'MyFatoorah sandbox — no real money moves.',
   },
   ar: {
-    title: 'فاتورة', customer: 'العميل', amount: 'المبلغ', expires: 'تنتهي في', status: 'الحالة',
-    pay: 'ادفع', fail: 'فشل (محاكاة رفض)', expired: 'انتهت صلاحية هذه الفاتورة.',
-    canceled: 'تم إلغاء هذه الفاتورة.', paid: 'تم دفع هذه الفاتورة. شكراً لك!',
-    pending: 'بانتظار الدفع', thanks: 'شكراً لك! تم استلام دفعتك.',
-    declined: 'تم رفض عملية الدفع. يمكنك المحاولة مرة أخرى.', paymentId: 'رقم الدفع', back: 'العودة إلى الفاتورة',
+    title: 'فاتورة',
+    customer: 'العميل',
+    amount: 'المبلغ',
+    expires: 'تنتهي في',
+    status: 'الحالة',
+    pay: 'ادفع',
+    fail: 'فشل (محاكاة رفض)',
+    expired: 'انتهت صلاحية هذه الفاتورة.',
+    canceled: 'تم إلغاء هذه الفاتورة.',
+    paid: 'تم دفع هذه الفاتورة. شكراً لك!',
+    pending: 'بانتظار الدفع',
+    thanks: 'شكراً لك! تم استلام دفعتك.',
+    declined: 'تم رفض عملية الدفع. يمكنك المحاولة مرة أخرى.',
+    paymentId: 'رقم الدفع',
+    back: 'العودة إلى الفاتورة',
     sandbox: 'بيئة تجريبية لماي فاتورة — لا تتم أي عملية دفع حقيقية.',
   },
 } as const;
@@ -120,14 +140,16 @@ export function messagePage(title: string, message: string, lang: Language = 'en
 export function indexPage(invoices: SandboxInvoice[], timeZone: string): string {
   const rows = invoices
     .map(
-      (invoice) => `<tr><td><a href="/pay/${invoice.id}">${invoice.id}</a></td><td>${escapeHtml(invoice.reference ?? '—')}</td>` +
+      (invoice) =>
+        `<tr><td><a href="/pay/${invoice.id}">${invoice.id}</a></td><td>${escapeHtml(invoice.reference ?? '—')}</td>` +
         `<td dir="ltr">${escapeHtml(formatAmount(invoice))}</td><td>${escapeHtml(invoice.status)}</td>` +
         `<td dir="ltr">${escapeHtml(formatHuman(invoice.expiresAt, timeZone))}</td></tr>`,
     )
     .join('\n');
-  const table = invoices.length === 0
-    ? '<p class="note">No invoices yet. Create one with POST /v2/SendPayment.</p>'
-    : `<table><thead><tr><th>Invoice</th><th>Reference</th><th>Amount</th><th>Status</th><th>Expires</th></tr></thead>
+  const table =
+    invoices.length === 0
+      ? '<p class="note">No invoices yet. Create one with POST /v2/SendPayment.</p>'
+      : `<table><thead><tr><th>Invoice</th><th>Reference</th><th>Amount</th><th>Status</th><th>Expires</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`;

@@ -22,7 +22,9 @@ export function registerPageRoutes(app: Hono<Env>, core: SandboxCore): void {
     const invoice = core.store.get(c.req.param('invoiceId'));
     if (!invoice) return c.html(messagePage('Not found', 'There is no such invoice.'), 404);
     const now = core.clock.now();
-    return c.html(invoicePage(invoice, { timeZone: core.options.accountTimeZone, expired: core.store.isExpired(invoice, now) }));
+    return c.html(
+      invoicePage(invoice, { timeZone: core.options.accountTimeZone, expired: core.store.isExpired(invoice, now) }),
+    );
   });
 
   app.post('/pay/:invoiceId/pay', (c) => browserAttempt(c, () => core.pay(c.req.param('invoiceId'))));
@@ -41,7 +43,10 @@ function browserAttempt(c: Ctx, attempt: () => PaymentOutcome): Response {
     return c.redirect(attempt().redirectUrl, 302);
   } catch (err) {
     const notFound = errorCode(err) === 'NOT_FOUND';
-    return c.html(messagePage(notFound ? 'Not found' : 'Payment not possible', errorMessage(err)), notFound ? 404 : 409);
+    return c.html(
+      messagePage(notFound ? 'Not found' : 'Payment not possible', errorMessage(err)),
+      notFound ? 404 : 409,
+    );
   }
 }
 

@@ -22,7 +22,13 @@ import type { SandboxLogger, WebhookDelivery } from './webhooks.js';
 
 export type { SandboxRequest } from './core.js';
 export type { Fault, FaultEndpoint } from './faults.js';
-export type { PaymentOptions, PaymentOutcome, SandboxInvoice, SandboxInvoiceStatus, SandboxTransaction } from './state.js';
+export type {
+  PaymentOptions,
+  PaymentOutcome,
+  SandboxInvoice,
+  SandboxInvoiceStatus,
+  SandboxTransaction,
+} from './state.js';
 export type { SandboxLogger, WebhookDelivery } from './webhooks.js';
 
 export interface SandboxOptions {
@@ -110,9 +116,10 @@ function createCore(options: SandboxOptions): SandboxCore {
   const currency = options.currency ?? 'KWD';
   assertTimeZone(accountTimeZone);
   currencyExponent(currency); // throws CURRENCY_UNKNOWN early
-  const webhook = options.webhookUrl && options.webhookSecret
-    ? { url: options.webhookUrl, secret: options.webhookSecret, retryDelayMs: options.webhookRetryDelayMs ?? 1000 }
-    : null;
+  const webhook =
+    options.webhookUrl && options.webhookSecret
+      ? { url: options.webhookUrl, secret: options.webhookSecret, retryDelayMs: options.webhookRetryDelayMs ?? 1000 }
+      : null;
   return new SandboxCore({
     clock: options.clock ?? systemClock,
     token: options.token ?? 'sandbox-token',
@@ -142,7 +149,9 @@ function createApp(core: SandboxCore): Hono<{ Bindings: HttpBindings }> {
 function listen(app: Hono<{ Bindings: HttpBindings }>, port: number, hostname: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     // overrideGlobalObjects: false keeps the process's global Request/Response untouched (tests share it).
-    const server = serve({ fetch: app.fetch, port, hostname, overrideGlobalObjects: false }, () => resolve(server as Server));
+    const server = serve({ fetch: app.fetch, port, hostname, overrideGlobalObjects: false }, () =>
+      resolve(server as Server),
+    );
     server.once('error', reject);
   });
 }

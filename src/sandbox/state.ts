@@ -133,7 +133,11 @@ export class InvoiceStore {
   }
 
   exportState(): StoreState {
-    return { nextInvoiceId: this.nextInvoiceId, transactionSeq: this.transactionSeq, invoices: [...this.byId.values()] };
+    return {
+      nextInvoiceId: this.nextInvoiceId,
+      transactionSeq: this.transactionSeq,
+      invoices: [...this.byId.values()],
+    };
   }
 
   importState(state: StoreState): void {

@@ -133,7 +133,8 @@ function checkCurrency(b: Body, accountCurrency: string): Checked<string> {
 function checkInvoiceValue(b: Body, currency: string): Checked<number> {
   const value = b['InvoiceValue'];
   if (value === undefined || value === null) return fail('InvoiceValue', 'The InvoiceValue field is required.');
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail('InvoiceValue', 'The InvoiceValue field must be a number.');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return fail('InvoiceValue', 'The InvoiceValue field must be a number.');
   if (value <= 0) return fail('InvoiceValue', 'Invoice value must be greater than zero.');
   const minor = fromProviderDecimal(value, currency);
   if (minor === null) {
@@ -145,7 +146,8 @@ function checkInvoiceValue(b: Body, currency: string): Checked<number> {
 
 function checkCustomerName(b: Body): Checked<string> {
   const value = b['CustomerName'];
-  if (typeof value !== 'string' || value.trim() === '') return fail('CustomerName', 'The CustomerName field is required.');
+  if (typeof value !== 'string' || value.trim() === '')
+    return fail('CustomerName', 'The CustomerName field is required.');
   return { value };
 }
 
@@ -162,9 +164,12 @@ function checkEmail(b: Body, option: NotificationOption | null): Checked<string 
   const value = b['CustomerEmail'];
   const needed = option === 'EML' || option === 'ALL';
   if (isAbsent(value)) {
-    return needed ? fail('CustomerEmail', `The CustomerEmail field is required for notification option ${option}.`) : { value: null };
+    return needed
+      ? fail('CustomerEmail', `The CustomerEmail field is required for notification option ${option}.`)
+      : { value: null };
   }
-  if (typeof value !== 'string' || !EMAIL_PATTERN.test(value)) return fail('CustomerEmail', 'The CustomerEmail field is not a valid e-mail address.');
+  if (typeof value !== 'string' || !EMAIL_PATTERN.test(value))
+    return fail('CustomerEmail', 'The CustomerEmail field is not a valid e-mail address.');
   return { value };
 }
 
@@ -172,14 +177,22 @@ function checkMobile(b: Body, option: NotificationOption | null): Checked<string
   const value = b['CustomerMobile'];
   const needed = option === 'SMS' || option === 'ALL';
   if (isAbsent(value)) {
-    return needed ? fail('CustomerMobile', `The CustomerMobile field is required for notification option ${option}.`) : { value: null };
+    return needed
+      ? fail('CustomerMobile', `The CustomerMobile field is required for notification option ${option}.`)
+      : { value: null };
   }
   if (typeof value !== 'string') return fail('CustomerMobile', 'The CustomerMobile field must be a string.');
   if (value.length > MOBILE_MAX_LENGTH) {
-    return fail('CustomerMobile', `The field CustomerMobile must be a string with a maximum length of ${MOBILE_MAX_LENGTH}.`);
+    return fail(
+      'CustomerMobile',
+      `The field CustomerMobile must be a string with a maximum length of ${MOBILE_MAX_LENGTH}.`,
+    );
   }
   if (!MOBILE_PATTERN.test(value)) {
-    return fail('CustomerMobile', `The field CustomerMobile must match the regular expression '${MOBILE_PATTERN.source}'.`);
+    return fail(
+      'CustomerMobile',
+      `The field CustomerMobile must match the regular expression '${MOBILE_PATTERN.source}'.`,
+    );
   }
   return { value };
 }
@@ -188,7 +201,9 @@ function checkCountryCode(b: Body, option: NotificationOption | null): Checked<s
   const value = b['MobileCountryCode'];
   const needed = option === 'SMS' || option === 'ALL';
   if (isAbsent(value)) {
-    return needed ? fail('MobileCountryCode', `The MobileCountryCode field is required for notification option ${option}.`) : { value: null };
+    return needed
+      ? fail('MobileCountryCode', `The MobileCountryCode field is required for notification option ${option}.`)
+      : { value: null };
   }
   if (typeof value !== 'string' || !COUNTRY_CODE_PATTERN.test(value)) {
     return fail('MobileCountryCode', 'Mobile country code must look like +965.');
@@ -212,7 +227,8 @@ function checkUrl(b: Body, name: 'CallBackUrl' | 'ErrorUrl'): Checked<string | n
   const value = b[name];
   if (isAbsent(value)) return { value: null };
   if (typeof value !== 'string') return fail(name, `The ${name} field must be a string.`);
-  if (value.length > URL_MAX_LENGTH) return fail(name, `The field ${name} must be a string with a maximum length of ${URL_MAX_LENGTH}.`);
+  if (value.length > URL_MAX_LENGTH)
+    return fail(name, `The field ${name} must be a string with a maximum length of ${URL_MAX_LENGTH}.`);
   let parsed: URL;
   try {
     parsed = new URL(value);
@@ -240,7 +256,10 @@ function checkExpiryDate(b: Body, ctx: ValidationContext): Checked<number | null
   if (isAbsent(value)) return { value: null };
   const at = typeof value === 'string' ? parseLocalDateTime(value, ctx.accountTimeZone) : null;
   if (at === null) {
-    return fail('ExpiryDate', `ExpiryDate must be account-local time (${ctx.accountTimeZone}) formatted yyyy-MM-ddTHH:mm:ss, without offset.`);
+    return fail(
+      'ExpiryDate',
+      `ExpiryDate must be account-local time (${ctx.accountTimeZone}) formatted yyyy-MM-ddTHH:mm:ss, without offset.`,
+    );
   }
   if (at <= ctx.now) return fail('ExpiryDate', 'ExpiryDate must be in the future.');
   return { value: at };
@@ -256,7 +275,13 @@ function checkInvoiceItems(b: Body, valueMinor: number, currency: string): Check
     const record = (typeof item === 'object' && item !== null ? item : {}) as Body;
     const quantity = record['Quantity'];
     const price = fromProviderDecimal(record['UnitPrice'], currency);
-    if (typeof record['ItemName'] !== 'string' || typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity <= 0 || price === null) {
+    if (
+      typeof record['ItemName'] !== 'string' ||
+      typeof quantity !== 'number' ||
+      !Number.isInteger(quantity) ||
+      quantity <= 0 ||
+      price === null
+    ) {
       return fail('InvoiceItems', 'Each invoice item needs ItemName, a positive integer Quantity and a UnitPrice.');
     }
     total += quantity * price;

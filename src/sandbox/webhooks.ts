@@ -88,7 +88,9 @@ export class WebhookDispatcher {
     await this.idle();
   }
 
-  private async deliver(event: Pick<WebhookDelivery, 'body' | 'rawBody' | 'signature' | 'eventReference'>): Promise<void> {
+  private async deliver(
+    event: Pick<WebhookDelivery, 'body' | 'rawBody' | 'signature' | 'eventReference'>,
+  ): Promise<void> {
     for (let attempt = 1; attempt <= MAX_RETRIES + 1; attempt++) {
       if (attempt > 1 && !(await this.wait(this.options.retryDelayMs))) return;
       if (this.stopping.signal.aborted) return;

@@ -11,14 +11,18 @@ export function startTickCron(ctx: AppContext): ScheduledTask {
   if (!validate(ctx.config.TICK_CRON)) {
     throw new RentlinkError('CONFIG_INVALID', `TICK_CRON "${ctx.config.TICK_CRON}" is not a valid cron expression`);
   }
-  const task = createTask(ctx.config.TICK_CRON, async () => {
-    try {
-      const result = await runTick(ctx);
-      if (result.chargesCreated || result.sendJobs || result.statusJobs) ctx.logger.info(result, 'tick queued work');
-    } catch (err) {
-      ctx.logger.error({ err: errorMessage(err) }, 'tick failed; the next one will retry');
-    }
-  }, { noOverlap: true, name: 'rentlink-tick' });
+  const task = createTask(
+    ctx.config.TICK_CRON,
+    async () => {
+      try {
+        const result = await runTick(ctx);
+        if (result.chargesCreated || result.sendJobs || result.statusJobs) ctx.logger.info(result, 'tick queued work');
+      } catch (err) {
+        ctx.logger.error({ err: errorMessage(err) }, 'tick failed; the next one will retry');
+      }
+    },
+    { noOverlap: true, name: 'rentlink-tick' },
+  );
   task.start();
   return task;
 }

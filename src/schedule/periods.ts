@@ -75,7 +75,8 @@ function parseTime(time: WallTime): { hour: number; minute: number; second: numb
  * 28 or 29 February).
  */
 export function dueDateFor(period: Period, dueDay: number): LocalDate {
-  if (!Number.isInteger(dueDay) || dueDay < 1 || dueDay > 31) throw new RangeError(`due day must be 1–31, got ${dueDay}`);
+  if (!Number.isInteger(dueDay) || dueDay < 1 || dueDay > 31)
+    throw new RangeError(`due day must be 1–31, got ${dueDay}`);
   const { year, month } = parsePeriod(period);
   return formatYmd({ year, month, day: Math.min(dueDay, daysInMonth(year, month)) });
 }
@@ -97,7 +98,20 @@ export function addMonths(period: Period, n: number): Period {
 }
 
 /** English month names, January first (MyFatoorah's `ExpiryDate` format and the admin pages use them). */
-export const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+export const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 
 /** The period a date falls in. */
 export function periodOf(date: LocalDate): Period {

@@ -26,14 +26,20 @@ export async function runTick(ctx: AppContext): Promise<TickResult> {
   const chargesCreated = createDueCharges(ctx, now);
   const sends = chargesNeedingSend(ctx.db);
   const checks = linksDueForCheck(ctx.db, now);
-  await ctx.queues.send.addBulk(sends.map((s) => ({
-    name: 'send', data: s, opts: { ...sendJobOptions(ctx.config), jobId: sendJobId(s.chargeId, s.attempt) },
-  })));
-  await ctx.queues.status.addBulk(checks.map((c) => ({
-    name: 'status',
-    data: { linkId: c.linkId, reason: 'poll' as const },
-    opts: { ...statusJobOptions(ctx.config), jobId: statusJobId(c.linkId, c.nextCheckAt) },
-  })));
+  await ctx.queues.send.addBulk(
+    sends.map((s) => ({
+      name: 'send',
+      data: s,
+      opts: { ...sendJobOptions(ctx.config), jobId: sendJobId(s.chargeId, s.attempt) },
+    })),
+  );
+  await ctx.queues.status.addBulk(
+    checks.map((c) => ({
+      name: 'status',
+      data: { linkId: c.linkId, reason: 'poll' as const },
+      opts: { ...statusJobOptions(ctx.config), jobId: statusJobId(c.linkId, c.nextCheckAt) },
+    })),
+  );
   stopTimer();
   const result = { at: now, chargesCreated, sendJobs: sends.length, statusJobs: checks.length };
   ctx.logger.debug(result, 'tick');
@@ -43,24 +49,48 @@ export async function runTick(ctx: AppContext): Promise<TickResult> {
 /** Inserts the charges whose send date has come, for every active lease; returns how many were new. */
 export function createDueCharges(ctx: Pick<AppContext, 'db' | 'config'>, now: number): number {
   const active = ctx.db.select().from(leases).where(eq(leases.state, 'active')).all();
-  const wanted = active.flatMap((lease) => duePeriods(lease, now, ctx.config.CATCH_UP_PERIODS).map((due) => ({ lease, due })));
+  const wanted = active.flatMap((lease) =>
+    duePeriods(lease, now, ctx.config.CATCH_UP_PERIODS).map((due) => ({ lease, due })),
+  );
   const oldest = wanted.reduce((min, w) => (w.due.period < min ? w.due.period : min), '9999-12');
   return ctx.db.transaction((tx) => {
     // Most ticks find every charge already there: one read instead of an insert attempt per lease
     // (bench: tick.steady-state-charges). UNIQUE(lease, period) still guards concurrent ticks.
-    const existing = new Set(tx.select({ leaseId: charges.leaseId, period: charges.period }).from(charges)
-      .where(gte(charges.period, oldest)).all().map((c) => `${c.leaseId}|${c.period}`));
+    const existing = new Set(
+      tx
+        .select({ leaseId: charges.leaseId, period: charges.period })
+        .from(charges)
+        .where(gte(charges.period, oldest))
+        .all()
+        .map((c) => `${c.leaseId}|${c.period}`),
+    );
     let created = 0;
     for (const { lease, due } of wanted) {
       if (existing.has(`${lease.id}|${due.period}`)) continue;
-      const row = tx.insert(charges).values({
-        leaseId: lease.id, period: due.period, dueDate: due.dueDate, sendAt: due.sendAt,
-        amountMinor: lease.amountMinor, currency: lease.currency, status: 'scheduled', createdAt: now, updatedAt: now,
-      }).onConflictDoNothing({ target: [charges.leaseId, charges.period] }).returning({ id: charges.id }).get();
+      const row = tx
+        .insert(charges)
+        .values({
+          leaseId: lease.id,
+          period: due.period,
+          dueDate: due.dueDate,
+          sendAt: due.sendAt,
+          amountMinor: lease.amountMinor,
+          currency: lease.currency,
+          status: 'scheduled',
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing({ target: [charges.leaseId, charges.period] })
+        .returning({ id: charges.id })
+        .get();
       if (!row) continue;
       created++;
       recordEvent(tx, {
-        at: now, type: 'charge.created', actor: 'tick', leaseId: lease.id, chargeId: row.id,
+        at: now,
+        type: 'charge.created',
+        actor: 'tick',
+        leaseId: lease.id,
+        chargeId: row.id,
         details: { period: due.period, dueDate: due.dueDate, amountMinor: lease.amountMinor, currency: lease.currency },
       });
     }

@@ -53,8 +53,15 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const clock = new ManualClock(options.now);
   const httpPort = options.http ? await freePort() : 0;
   const sandbox = await startSandbox({
-    clock, ...options.sandbox,
-    ...(options.http ? { webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/myfatoorah`, webhookSecret: WEBHOOK_SECRET, webhookRetryDelayMs: 50 } : {}),
+    clock,
+    ...options.sandbox,
+    ...(options.http
+      ? {
+          webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/myfatoorah`,
+          webhookSecret: WEBHOOK_SECRET,
+          webhookRetryDelayMs: 50,
+        }
+      : {}),
   });
   const config = loadConfig({
     DATABASE_PATH: join(dir, 'rentlink.db'),
@@ -76,10 +83,15 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     : null;
   let workers: Workers | null = null;
   const harness: Harness = {
-    app, clock, sandbox, http, dir,
+    app,
+    clock,
+    sandbox,
+    http,
+    dir,
     startWorkers: () => (workers ??= startWorkers(app)),
     settle: async () => {
-      if (!(await waitUntilIdle(app, { timeoutMs: 30_000, pollMs: 20 }))) throw new Error('queues did not become idle within 30 s');
+      if (!(await waitUntilIdle(app, { timeoutMs: 30_000, pollMs: 20 })))
+        throw new Error('queues did not become idle within 30 s');
     },
     tickAndSettle: async () => {
       harness.startWorkers();
@@ -107,11 +119,28 @@ export const CSV_HEADER =
 /** One CSV lease line with sensible defaults (KWD, Asia/Kuwait, due on the 1st, 5 lead days). */
 export function leaseLine(overrides: Partial<Record<string, string>> = {}): string {
   const row: Record<string, string> = {
-    lease_ref: 'L-1', tenant_name: 'Test Tenant', email: 'tenant@example.com', mobile: '51234567', mobile_country_code: '+965',
-    language: 'en', unit: 'Unit 1', amount: '250.500', currency: 'KWD', due_day: '1', lead_days: '5', valid_days: '10',
-    timezone: 'Asia/Kuwait', channel: 'ALL', starts_on: '2026-12-01', ends_on: '', max_reissues: '2', ...overrides,
+    lease_ref: 'L-1',
+    tenant_name: 'Test Tenant',
+    email: 'tenant@example.com',
+    mobile: '51234567',
+    mobile_country_code: '+965',
+    language: 'en',
+    unit: 'Unit 1',
+    amount: '250.500',
+    currency: 'KWD',
+    due_day: '1',
+    lead_days: '5',
+    valid_days: '10',
+    timezone: 'Asia/Kuwait',
+    channel: 'ALL',
+    starts_on: '2026-12-01',
+    ends_on: '',
+    max_reissues: '2',
+    ...overrides,
   };
-  return CSV_HEADER.split(',').map((c) => row[c] ?? '').join(',');
+  return CSV_HEADER.split(',')
+    .map((c) => row[c] ?? '')
+    .join(',');
 }
 
 export function csvOf(...lines: string[]): string {

@@ -8,9 +8,10 @@ const ACTIONABLE = new Set(['scheduled', 'invoiced', 'expired', 'failed']);
 
 /** The status pill, with the reason underneath when the charge failed or was voided. */
 export function statusCell(charge: Pick<ChargeRow, 'status' | 'statusReason'>): Html {
-  const reason = charge.statusReason && (charge.status === 'failed' || charge.status === 'void' || charge.status === 'expired')
-    ? html`<div class="reason small">${charge.statusReason}</div>`
-    : '';
+  const reason =
+    charge.statusReason && (charge.status === 'failed' || charge.status === 'void' || charge.status === 'expired')
+      ? html`<div class="reason small">${charge.statusReason}</div>`
+      : '';
   return html`<span class="badge b-${charge.status}">${statusLabel(charge.status)}</span>${reason}`;
 }
 

@@ -62,8 +62,12 @@ export function chargePage(m: ChargeModel): Html {
     : html`<p class="empty">No link was created yet.</p>`;
   const events = m.history.events.length
     ? html`<table class="timeline"><thead><tr><th>When</th><th>Event</th><th>By</th><th>Link</th><th>Details</th></tr></thead><tbody>
-${m.history.events.map((e) => html`<tr><td class="nowrap">${instant(e.at, m.timeZone)}</td><td class="nowrap">${e.type}</td><td>${e.actor}</td>
-<td class="num">${e.linkId ?? ''}</td><td><pre class="details">${detailsText(e.details)}</pre></td></tr>`)}</tbody></table>`
+${m.history.events.map(
+  (
+    e,
+  ) => html`<tr><td class="nowrap">${instant(e.at, m.timeZone)}</td><td class="nowrap">${e.type}</td><td>${e.actor}</td>
+<td class="num">${e.linkId ?? ''}</td><td><pre class="details">${detailsText(e.details)}</pre></td></tr>`,
+)}</tbody></table>`
     : html`<p class="empty">No events.</p>`;
   const body = html`<div class="titlebar"><div><p class="sub"><a href="/admin">← Collection</a></p>
 <h1><span dir="auto">${c.tenantName}</span> · ${periodLabel(c.period)}</h1><p class="sub">Charge #${c.id}</p></div>

@@ -31,9 +31,11 @@ function summaryCard(row: ReportRow): Html {
     { minor: row.expiredMinor, color: SERIES[2].color },
   ];
   // Bar widths are display geometry; the amounts themselves are printed from minor units.
-  const segments = parts.map((p) => row.totalMinor > 0 && p.minor > 0
-    ? html`<span style="width:${((p.minor * 100) / row.totalMinor).toFixed(2)}%;background:${p.color}"></span>`
-    : '');
+  const segments = parts.map((p) =>
+    row.totalMinor > 0 && p.minor > 0
+      ? html`<span style="width:${((p.minor * 100) / row.totalMinor).toFixed(2)}%;background:${p.color}"></span>`
+      : '',
+  );
   return html`<div class="card" data-currency="${row.currency}">
 <div class="cur">${row.currency} · ${row.charges} charge${row.charges === 1 ? '' : 's'}</div>
 <div class="big">${money(row.paidMinor, row.currency)}</div>
@@ -52,20 +54,25 @@ function tenantCell(c: ChargeRow): Html {
 }
 
 function attentionTable(m: DashboardModel, back: string): Html {
-  if (m.attention.length === 0) return html`<p class="empty">Nothing needs attention: every charge is paid, on its way, or void.</p>`;
-  const rows = m.attention.map((c) => html`<tr data-charge-id="${c.id}">${tenantCell(c)}
+  if (m.attention.length === 0)
+    return html`<p class="empty">Nothing needs attention: every charge is paid, on its way, or void.</p>`;
+  const rows = m.attention.map(
+    (c) => html`<tr data-charge-id="${c.id}">${tenantCell(c)}
 <td class="nowrap">${periodLabel(c.period)}</td><td class="nowrap">${c.dueDate}</td>
 <td class="num">${decimalMoney(c.amount, c.currency)}</td><td>${statusCell(c)}</td>
-<td class="act">${chargeActions(c, { csrf: m.csrf, back, failedJobId: m.failedSendJobs.get(c.id) ?? null })}</td></tr>`);
+<td class="act">${chargeActions(c, { csrf: m.csrf, back, failedJobId: m.failedSendJobs.get(c.id) ?? null })}</td></tr>`,
+  );
   return html`<table class="attention"><thead><tr><th>Tenant</th><th>Period</th><th>Due</th><th class="num">Amount</th><th>Status</th><th>Actions</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
 }
 
 function periodTable(m: DashboardModel): Html {
   if (m.periodCharges.length === 0) return html`<p class="empty">No charges for ${periodLabel(m.period)} yet.</p>`;
-  const rows = m.periodCharges.map((c) => html`<tr>${tenantCell(c)}<td class="nowrap">${c.dueDate}</td>
+  const rows = m.periodCharges.map(
+    (c) => html`<tr>${tenantCell(c)}<td class="nowrap">${c.dueDate}</td>
 <td class="num">${decimalMoney(c.amount, c.currency)}</td><td>${statusCell(c)}</td>
-<td class="nowrap">${instant(c.paidAt, m.timeZone)}</td></tr>`);
+<td class="nowrap">${instant(c.paidAt, m.timeZone)}</td></tr>`,
+  );
   return html`<table><thead><tr><th>Tenant</th><th>Due</th><th class="num">Amount</th><th>Status</th><th>Paid at</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 

@@ -24,7 +24,8 @@ export interface PageOptions {
  * Our own pages load nothing from anywhere: no scripts at all, inline styles only. bull-board has its
  * own page and is not covered by this policy.
  */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const CSS = `
 :root{--ink:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#f5f6f8;--card:#fff;--accent:#2454c5;
@@ -112,7 +113,9 @@ export function page(options: PageOptions): Html {
 ${options.session.csrf === null ? '' : html`<form method="post" action="/admin/logout"><button type="submit">Sign out</button></form>`}
 </div></header>`
     : '';
-  const flash = options.flash ? html`<div class="flash ${options.flash.kind}" role="status">${options.flash.text}</div>` : '';
+  const flash = options.flash
+    ? html`<div class="flash ${options.flash.kind}" role="status">${options.flash.text}</div>`
+    : '';
   return document(options.title, html`${header}<main class="wrap">${flash}${options.body}</main>`);
 }
 
