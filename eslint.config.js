@@ -13,12 +13,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: 'Use the injected Clock (src/clock.ts).' },
+        { object: 'Date', property: 'now', message: 'Use the injected Clock (src/time/clock.ts).' },
       ],
     },
   },
   {
-    files: ['src/clock.ts', 'src/sandbox/**', 'bench/**', 'test/**', 'src/ratelimit.ts'],
+    files: ['src/time/clock.ts', 'src/sandbox/**', 'bench/**', 'test/**', 'src/ratelimit.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

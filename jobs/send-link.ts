@@ -16,7 +16,7 @@ import { errorMessage } from '../src/errors.js';
 import { isProviderError, type LinkRequest, type LinkStatus } from '../src/providers/types.js';
 import type { SendJobData } from '../src/queues.js';
 import { nextCheckAt } from '../src/schedule/poll-plan.js';
-import { expiresAtFor } from '../src/schedule/periods.js';
+import { expiresAtFor } from '../src/time/periods.js';
 import { handleRateLimit } from './rate-limit.js';
 
 export type SendResult =

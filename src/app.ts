@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { Clock } from './clock.js';
+import type { Clock } from './time/clock.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { closeDb, openDb } from './db/open.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { MyFatoorahProvider } from './providers/myfatoorah.js';
+import { MyFatoorahProvider } from './providers/myfatoorah/client.js';
 import type { PaymentProvider } from './providers/types.js';
 import { createQueues } from './queues.js';
 import { provideRedis, type RedisHandle } from './redis.js';

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from './time/clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/open.js';
 import type { Logger } from './logger.js';

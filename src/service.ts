@@ -1,6 +1,6 @@
 import type { ScheduledTask } from 'node-cron';
 import { createApp, type App } from './app.js';
-import type { Clock } from './clock.js';
+import type { Clock } from './time/clock.js';
 import type { Config } from './config.js';
 import { createHttpApp, listenHttp, type HttpServer, type RouteRegistrar } from './http/server.js';
 import type { Logger } from './logger.js';

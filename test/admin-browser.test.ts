@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAdminRoutes } from '../src/admin/http.js';
-import { HOUR } from '../src/clock.js';
+import { registerAdminRoutes } from '../src/http/admin/routes.js';
+import { HOUR } from '../src/time/clock.js';
 import { charges, leases, paymentLinks } from '../src/db/schema.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAdminRoutes } from '../src/admin/http.js';
-import { HOUR } from '../src/clock.js';
+import { registerAdminRoutes } from '../src/http/admin/routes.js';
+import { HOUR } from '../src/time/clock.js';
 import { charges, events, leases } from '../src/db/schema.js';
 import type { Fault } from '../src/sandbox/server.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';

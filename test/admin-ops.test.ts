@@ -1,11 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from '../src/admin/charges.js';
-import { listFailedJobs, retryFailedJobs } from '../src/admin/jobs.js';
-import { listLeases, setLeaseState, showLease } from '../src/admin/leases.js';
-import { chargeLines, collectionReport, periodSeries } from '../src/admin/report.js';
-import { DAY, MINUTE } from '../src/clock.js';
+import {
+  chargesNeedingAttention,
+  listCharges,
+  reissueCharge,
+  showCharge,
+  voidCharge,
+} from '../src/operations/charges.js';
+import { listFailedJobs, retryFailedJobs } from '../src/operations/jobs.js';
+import { listLeases, setLeaseState, showLease } from '../src/operations/leases.js';
+import { chargeLines, collectionReport, periodSeries } from '../src/operations/report.js';
+import { DAY, MINUTE } from '../src/time/clock.js';
 import { charges, events, leases, paymentLinks, type ChargeStatus } from '../src/db/schema.js';
 import { runTick, createDueCharges } from '../src/schedule/tick.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';

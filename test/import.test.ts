@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/clock.js';
+import { ManualClock } from '../src/time/clock.js';
 import { closeDb, openDb, type Db } from '../src/db/open.js';
 import { events, leases, tenants } from '../src/db/schema.js';
 import { RentlinkError } from '../src/errors.js';
@@ -15,7 +15,7 @@ import {
   parseLeasesCsv,
   type ImportIssue,
   type LeaseCsvColumn,
-} from '../src/leases/import.js';
+} from '../src/operations/import-leases.js';
 
 const EXAMPLE = readFileSync(new URL('../examples/leases.csv', import.meta.url), 'utf8');
 const HEADER = LEASE_CSV_COLUMNS.join(',');

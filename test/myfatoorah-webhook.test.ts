@@ -4,7 +4,7 @@ import {
   verifyMyFatoorahWebhook,
   webhookSignatureTextV1,
   webhookSignatureTextV2,
-} from '../src/providers/myfatoorah-webhook.js';
+} from '../src/providers/myfatoorah/webhook.js';
 
 const SECRET = 'whsec-test-123';
 

@@ -13,7 +13,7 @@ import {
   sendAtFor,
   zonedWallClockToInstant,
   type LeaseSchedule,
-} from '../src/schedule/periods.js';
+} from '../src/time/periods.js';
 
 const HOUR = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { MINUTE } from '../src/clock.js';
+import { MINUTE } from '../src/time/clock.js';
 import { paymentLinks } from '../src/db/schema.js';
 import { waitUntilIdle } from '../src/runtime.js';
 import { runTick } from '../src/schedule/tick.js';

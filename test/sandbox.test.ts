@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DAY, ManualClock } from '../src/clock.js';
-import { verifyMyFatoorahWebhook } from '../src/providers/myfatoorah-webhook.js';
+import { DAY, ManualClock } from '../src/time/clock.js';
+import { verifyMyFatoorahWebhook } from '../src/providers/myfatoorah/webhook.js';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from '../src/sandbox/server.js';
 
 const TOKEN = 'sandbox-token';

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOUR, MINUTE } from '../src/clock.js';
+import { HOUR, MINUTE } from '../src/time/clock.js';
 import { charges, events, paymentLinks } from '../src/db/schema.js';
 import { runTick } from '../src/schedule/tick.js';
 import { createHarness, csvOf, leaseLine, type Harness, type HarnessOptions } from './helpers/harness.js';

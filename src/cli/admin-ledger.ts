@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { listLeases, setLeaseState, showLease } from '../admin/leases.js';
-import { chargeLines, collectionReport } from '../admin/report.js';
-import { leaseNotFound } from '../admin/rows.js';
+import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
+import { chargeLines, collectionReport } from '../operations/report.js';
+import { leaseNotFound } from '../operations/rows.js';
 import { parseFormat, printRows } from './shared.js';
 import { printDetail, withDb } from './admin-shared.js';
 

@@ -1,5 +1,5 @@
 import { createApp, type App } from '../app.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
 import { RentlinkError } from '../errors.js';
 import { commandEnv, text } from './shared.js';

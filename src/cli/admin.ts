@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { listCharges, reissueCharge, showCharge, voidCharge, type ChargeRow } from '../admin/charges.js';
-import { chargeNotFound } from '../admin/rows.js';
-import { listFailedJobs, retryFailedJobs } from '../admin/jobs.js';
+import { listCharges, reissueCharge, showCharge, voidCharge, type ChargeRow } from '../operations/charges.js';
+import { chargeNotFound } from '../operations/rows.js';
+import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
 import { registerLeaseCommands, registerReportCommand } from './admin-ledger.js';
 import { parseFormat, printRows } from './shared.js';

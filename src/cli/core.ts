@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { registerAdminRoutes } from '../admin/http.js';
+import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
-import { ImportError, formatImportIssues, importLeases } from '../leases/import.js';
+import { ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
 import { openDb, closeDb } from '../db/open.js';
 import { toDecimalString } from '../money.js';
 import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';

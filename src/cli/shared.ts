@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { OffsetClock, systemClock, type Clock } from '../clock.js';
+import { OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
 import { RentlinkError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';

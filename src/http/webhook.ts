@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../db/events.js';
 import { findLinkByInvoiceId, findLinkByReference } from '../db/links.js';
-import { MYFATOORAH_SIGNATURE_HEADER, verifyMyFatoorahWebhook } from '../providers/myfatoorah-webhook.js';
+import { MYFATOORAH_SIGNATURE_HEADER, verifyMyFatoorahWebhook } from '../providers/myfatoorah/webhook.js';
 import { queueHintedCheck } from './hints.js';
 
 /**

@@ -1,4 +1,4 @@
-import { MONTH_NAMES, zonedWallClockToInstant } from '../schedule/periods.js';
+import { MONTH_NAMES, zonedWallClockToInstant } from '../time/periods.js';
 
 /**
  * Reads `Retry-After` (delta seconds or an HTTP date) as milliseconds from `now`; null when absent or

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ValidationError } from './validation.js';
+import type { ValidationError } from './myfatoorah/validation.js';
 
 /** The API endpoints faults can be injected into. */
 export type FaultEndpoint = 'SendPayment' | 'GetPaymentStatus';

@@ -2,16 +2,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import { DAY, systemClock, type Clock } from '../clock.js';
+import { DAY, systemClock, type Clock } from '../time/clock.js';
 import { currencyExponent } from '../money.js';
-import { registerApiRoutes, failureEnvelope } from './api.js';
-import { SandboxCore, type SandboxRequest } from './core.js';
-import { assertTimeZone } from './dates.js';
+import { registerApiRoutes, failureEnvelope } from './myfatoorah/api.js';
+import { SandboxCore, type SandboxRequest } from './myfatoorah/core.js';
+import { assertTimeZone } from './myfatoorah/dates.js';
 import type { Fault, FaultEndpoint } from './faults.js';
-import { messagePage } from './pay-page.js';
-import { registerControlRoutes, registerPageRoutes } from './routes.js';
-import { snapshot, type PaymentOptions, type PaymentOutcome, type SandboxInvoice } from './state.js';
-import type { SandboxLogger, WebhookDelivery } from './webhooks.js';
+import { messagePage } from './myfatoorah/pay-page.js';
+import { registerControlRoutes, registerPageRoutes } from './myfatoorah/routes.js';
+import { snapshot, type PaymentOptions, type PaymentOutcome, type SandboxInvoice } from './myfatoorah/state.js';
+import type { SandboxLogger, WebhookDelivery } from './myfatoorah/webhooks.js';
 
 /**
  * A MyFatoorah-compatible provider simulator (API v2 SendPayment + GetPaymentStatus, an invoice pay
@@ -20,7 +20,7 @@ import type { SandboxLogger, WebhookDelivery } from './webhooks.js';
  * real time, because they are about real request timing.
  */
 
-export type { SandboxRequest } from './core.js';
+export type { SandboxRequest } from './myfatoorah/core.js';
 export type { Fault, FaultEndpoint } from './faults.js';
 export type {
   PaymentOptions,
@@ -28,8 +28,8 @@ export type {
   SandboxInvoice,
   SandboxInvoiceStatus,
   SandboxTransaction,
-} from './state.js';
-export type { SandboxLogger, WebhookDelivery } from './webhooks.js';
+} from './myfatoorah/state.js';
+export type { SandboxLogger, WebhookDelivery } from './myfatoorah/webhooks.js';
 
 export interface SandboxOptions {
   /** Port to listen on; 0 (default) picks a free one. */

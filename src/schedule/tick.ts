@@ -4,7 +4,7 @@ import { recordEvent } from '../db/events.js';
 import { chargesNeedingSend, linksDueForCheck } from '../db/links.js';
 import { charges, leases } from '../db/schema.js';
 import { sendJobId, sendJobOptions, statusJobId, statusJobOptions } from '../queues.js';
-import { duePeriods } from './periods.js';
+import { duePeriods } from '../time/periods.js';
 
 export interface TickResult {
   at: number;

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Hono } from 'hono';
-import type { App } from '../app.js';
+import type { App } from '../../app.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 

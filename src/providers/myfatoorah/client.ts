@@ -1,8 +1,8 @@
 import ky, { type KyInstance } from 'ky';
-import type { Clock } from '../clock.js';
-import { fromProviderDecimal, toProviderDecimal } from '../money.js';
-import { formatWallClock, zonedWallClockToInstant } from '../schedule/periods.js';
-import { parseMyFatoorahExpiry, parseRetryAfter } from './parse.js';
+import type { Clock } from '../../time/clock.js';
+import { fromProviderDecimal, toProviderDecimal } from '../../money.js';
+import { formatWallClock, zonedWallClockToInstant } from '../../time/periods.js';
+import { parseMyFatoorahExpiry, parseRetryAfter } from '../parse.js';
 import {
   ProviderError,
   type CreatedLink,
@@ -12,7 +12,7 @@ import {
   type PaymentProvider,
   type ProviderId,
   type ProviderTransaction,
-} from './types.js';
+} from '../types.js';
 
 /** Called after every provider HTTP call, for metrics and logs. Never receives secrets. */
 export type CallObserver = (call: { endpoint: string; outcome: string; httpStatus: number | null; ms: number }) => void;

@@ -1,13 +1,19 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { App } from '../app.js';
-import { CHARGE_STATUSES } from '../db/schema.js';
-import { RentlinkError } from '../errors.js';
-import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from './charges.js';
+import type { App } from '../../app.js';
+import { CHARGE_STATUSES } from '../../db/schema.js';
+import { RentlinkError } from '../../errors.js';
+import {
+  chargesNeedingAttention,
+  listCharges,
+  reissueCharge,
+  showCharge,
+  voidCharge,
+} from '../../operations/charges.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN } from './rows.js';
-import { listFailedJobs, retryFailedJobs } from './jobs.js';
-import { collectionReport } from './report.js';
+import { PERIOD_PATTERN } from '../../operations/rows.js';
+import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
+import { collectionReport } from '../../operations/report.js';
 
 const queueName = z.enum(['send', 'status']);
 const reason = z.string().trim().max(500);

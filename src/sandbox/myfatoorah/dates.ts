@@ -4,7 +4,7 @@ import {
   isValidTimeZone,
   MONTH_NAMES,
   zonedWallClockToInstant,
-} from '../schedule/periods.js';
+} from '../../time/periods.js';
 
 /**
  * Account-local date handling for the sandbox. MyFatoorah speaks wall-clock time of the account's
@@ -26,7 +26,7 @@ export function assertTimeZone(timeZone: string): void {
   if (!isValidTimeZone(timeZone)) throw new RangeError(`Invalid time zone specified: ${timeZone}`);
 }
 
-// The zone math is rentlink's own (src/schedule/periods.ts); this file only adds MyFatoorah's formats.
+// The zone math is rentlink's own (src/time/periods.ts); this file only adds MyFatoorah's formats.
 function wallClockAt(epochMs: number, timeZone: string): WallClock {
   const { date, time } = instantToZonedParts(epochMs, timeZone);
   const [year = 0, month = 0, day = 0] = date.split('-').map(Number);

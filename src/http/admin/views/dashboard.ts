@@ -1,7 +1,7 @@
 import { html } from 'hono/html';
-import type { ChargeRow } from '../charges.js';
+import type { ChargeRow } from '../../../operations/charges.js';
 import { collectionChart, SERIES, type SeriesPoint } from '../chart.js';
-import type { ReportRow } from '../report.js';
+import type { ReportRow } from '../../../operations/report.js';
 import { chargeActions, statusCell } from './actions.js';
 import { decimalMoney, instant, money, percent, periodLabel } from './format.js';
 import { page, type Flash, type Html } from './layout.js';

@@ -1,4 +1,4 @@
-import { fromProviderDecimal, isKnownCurrency } from '../money.js';
+import { fromProviderDecimal, isKnownCurrency } from '../../money.js';
 import { parseLocalDateTime } from './dates.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../db/open.js';
 import { charges } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
 import { toDecimalString } from '../money.js';
-import { addMonths } from '../schedule/periods.js';
+import { addMonths } from '../time/periods.js';
 import { assertPeriod, selectChargeRows } from './rows.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { App } from '../app.js';
 import { CHARGE_STATUSES } from '../db/schema.js';
-import { chargeCountsByStatus } from './charges.js';
+import { chargeCountsByStatus } from '../operations/charges.js';
 
 /** BullMQ 6 has no separate `paused` state: a paused queue's jobs stay `waiting`. */
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;

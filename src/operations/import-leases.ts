@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { eq } from 'drizzle-orm';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
 import { leases, tenants } from '../db/schema.js';
@@ -12,9 +12,9 @@ import {
   type ImportIssue,
   type LeaseCsvColumn,
   type LeaseRow,
-} from './validate.js';
+} from './lease-rows.js';
 
-export { LEASE_CSV_COLUMNS, type ImportIssue, type LeaseCsvColumn, type LeaseRow } from './validate.js';
+export { LEASE_CSV_COLUMNS, type ImportIssue, type LeaseCsvColumn, type LeaseRow } from './lease-rows.js';
 
 export interface ImportSummary {
   created: number;

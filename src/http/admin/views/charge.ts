@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
-import type { PaymentLink } from '../../db/schema.js';
-import type { showCharge } from '../charges.js';
+import type { PaymentLink } from '../../../db/schema.js';
+import type { showCharge } from '../../../operations/charges.js';
 import { chargeActions, statusCell } from './actions.js';
 import { decimalMoney, instant, periodLabel } from './format.js';
 import { page, type Flash, type Html } from './layout.js';

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import type { AppContext } from '../context.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
@@ -14,7 +14,7 @@ import {
   type PaymentLink,
 } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
-import { instantToZonedParts } from '../schedule/periods.js';
+import { instantToZonedParts } from '../time/periods.js';
 import { sendJobId, sendJobOptions } from '../queues.js';
 import {
   assertChargeStatus,

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { App } from '../app.js';
+import type { App } from '../../app.js';
 import { sendPage } from './views/layout.js';
 import { adminOffPage, loginPage } from './views/login.js';
 

@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
-import { MYFATOORAH_SIGNATURE_HEADER, signMyFatoorahWebhook } from '../providers/myfatoorah-webhook.js';
+import type { Clock } from '../../time/clock.js';
+import { errorMessage } from '../../errors.js';
+import { MYFATOORAH_SIGNATURE_HEADER, signMyFatoorahWebhook } from '../../providers/myfatoorah/webhook.js';
 
 /**
  * Asynchronous, signed webhook delivery with MyFatoorah V2's retry policy: the first attempt plus up

@@ -1,4 +1,4 @@
-import { toDecimalString, toProviderDecimal } from '../money.js';
+import { toDecimalString, toProviderDecimal } from '../../money.js';
 import { formatLocalIso, formatLongDate, formatTimeOfDay } from './dates.js';
 import type { SandboxInvoice, SandboxTransaction } from './state.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANNELS, LANGUAGES, type Channel, type Language } from '../db/schema.js';
 import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
-import { isValidLocalDate, isValidTimeZone } from '../schedule/periods.js';
+import { isValidLocalDate, isValidTimeZone } from '../time/periods.js';
 
 // Validation of one lease row: every column on its own, then the rules that tie columns together.
 // Problems are collected (never thrown) so a file reports every bad field of every row at once.

@@ -1,4 +1,4 @@
-import { RentlinkError } from '../errors.js';
+import { RentlinkError } from '../../errors.js';
 import type { SendPaymentInput } from './validation.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
-import { errorCode, errorMessage } from '../errors.js';
+import { errorCode, errorMessage } from '../../errors.js';
 import type { SandboxCore } from './core.js';
-import { faultRequestSchema, type Fault } from './faults.js';
+import { faultRequestSchema, type Fault } from '../faults.js';
 import { indexPage, invoicePage, messagePage, resultPage } from './pay-page.js';
 import { snapshot, type PaymentOptions, type PaymentOutcome } from './state.js';
 

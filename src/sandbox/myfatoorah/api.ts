@@ -1,7 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
 import type { SandboxCore, SandboxRequest } from './core.js';
-import type { Fault, FaultEndpoint } from './faults.js';
+import type { Fault, FaultEndpoint } from '../faults.js';
 import { paymentStatusData, sendPaymentData } from './models.js';
 import { infrastructurePage } from './pay-page.js';
 import type { SandboxInvoice } from './state.js';

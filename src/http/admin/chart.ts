@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
-import { currencyExponent } from '../money.js';
-import { addMonths } from '../schedule/periods.js';
+import { currencyExponent } from '../../money.js';
+import { addMonths } from '../../time/periods.js';
 import { axisAmount, money, periodLabel, shortMonth } from './views/format.js';
 import type { Html } from './views/layout.js';
 

@@ -1,4 +1,4 @@
-import { toDecimalString } from '../money.js';
+import { toDecimalString } from '../../money.js';
 import { formatHuman } from './dates.js';
 import type { SandboxInvoice } from './state.js';
 

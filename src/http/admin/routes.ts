@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
-import type { App } from '../app.js';
+import type { App } from '../../app.js';
 import { registerApiRoutes } from './api.js';
 import { adminGuard, registerLoginRoutes } from './auth.js';
-import { registerMetricsRoute } from './metrics-route.js';
+import { registerMetricsRoute } from '../metrics.js';
 import { registerPages } from './pages.js';
 import { registerQueueBoard } from './queue-board.js';
 

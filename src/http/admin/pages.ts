@@ -1,14 +1,20 @@
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { App } from '../app.js';
-import { addMonths, instantToZonedParts, periodOf } from '../schedule/periods.js';
+import type { App } from '../../app.js';
+import { addMonths, instantToZonedParts, periodOf } from '../../time/periods.js';
 import { fillSeries, lastPeriods, type SeriesPoint } from './chart.js';
 import { csrfOk, safeNext } from './auth.js';
-import { chargesNeedingAttention, listCharges, reissueCharge, showCharge, voidCharge } from './charges.js';
+import {
+  chargesNeedingAttention,
+  listCharges,
+  reissueCharge,
+  showCharge,
+  voidCharge,
+} from '../../operations/charges.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN } from './rows.js';
-import { listFailedJobs, retryFailedJobs } from './jobs.js';
-import { collectionReport, periodSeries } from './report.js';
+import { PERIOD_PATTERN } from '../../operations/rows.js';
+import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
+import { collectionReport, periodSeries } from '../../operations/report.js';
 import { chargePage } from './views/charge.js';
 import { dashboardPage } from './views/dashboard.js';
 import { sendPage, type Flash } from './views/layout.js';

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import { recordEvent } from '../db/events.js';
 import type { Db } from '../db/open.js';
 import { charges, leases, tenants, type Lease, type Tenant } from '../db/schema.js';

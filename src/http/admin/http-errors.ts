@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { RentlinkError } from '../errors.js';
+import { RentlinkError } from '../../errors.js';
 
 /** A request the caller got wrong (bad id, bad JSON, missing reason): always a 400. */
 export class InputError extends Error {

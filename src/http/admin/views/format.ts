@@ -1,5 +1,5 @@
-import { toDecimalString } from '../../money.js';
-import { formatWallClock, MONTH_NAMES } from '../../schedule/periods.js';
+import { toDecimalString } from '../../../money.js';
+import { formatWallClock, MONTH_NAMES } from '../../../time/periods.js';
 
 /** "1234567.500" → "1,234,567.500": string grouping, so no float ever touches an amount. */
 export function groupThousands(decimal: string): string {

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { formatTrackDate, localYear } from './dates.js';
-import { FaultQueue, TokenBucket } from './faults.js';
+import { FaultQueue, TokenBucket } from '../faults.js';
 import { paymentStatusChangedEvent, type ModelContext } from './models.js';
 import { InvoiceStore, type PaymentOptions, type PaymentOutcome, type StoreState } from './state.js';
 import { WebhookDispatcher, type SandboxLogger } from './webhooks.js';

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { ChargeRow } from '../charges.js';
+import type { ChargeRow } from '../../../operations/charges.js';
 import { statusLabel } from './format.js';
 import { csrfField, type Html } from './layout.js';
 
