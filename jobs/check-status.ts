@@ -7,7 +7,7 @@ import type { PaymentLink } from '../src/db/schema.js';
 import { markLinkCanceled, markLinkExpired, markLinkPaid, recordPendingCheck } from '../src/db/status-transitions.js';
 import { errorMessage } from '../src/errors.js';
 import { noteLinkError } from '../src/db/transitions.js';
-import { isProviderError, type LinkStatus } from '../src/providers/types.js';
+import { isProviderError, type LinkStatus } from '../src/providers/legacy-types.js';
 import { sendJobId, sendJobOptions, type StatusJobData } from '../src/queues.js';
 import type { AdaptiveRateLimiter } from '../src/ratelimit.js';
 import { nextCheckAt } from '../src/schedule/poll-plan.js';

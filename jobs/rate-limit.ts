@@ -1,6 +1,6 @@
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { AppContext } from '../src/context.js';
-import type { ProviderError } from '../src/providers/types.js';
+import type { ProviderError } from '../src/providers/legacy-types.js';
 
 /** Without a Retry-After, wait base × 2^(consecutive rate limits of this job), capped, with jitter. */
 const BASE_MS = 1000;

@@ -13,7 +13,7 @@ import {
   noteLinkError,
 } from '../src/db/transitions.js';
 import { errorMessage } from '../src/errors.js';
-import { isProviderError, type LinkRequest, type LinkStatus } from '../src/providers/types.js';
+import { isProviderError, type LinkRequest, type LinkStatus } from '../src/providers/legacy-types.js';
 import type { SendJobData } from '../src/queues.js';
 import { nextCheckAt } from '../src/schedule/poll-plan.js';
 import { expiresAtFor } from '../src/time/periods.js';

@@ -6,7 +6,7 @@ import { closeDb, openDb } from './db/open.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { MyFatoorahProvider } from './providers/myfatoorah/client.js';
-import type { PaymentProvider } from './providers/types.js';
+import type { PaymentProvider } from './providers/legacy-types.js';
 import { createQueues } from './queues.js';
 import { provideRedis, type RedisHandle } from './redis.js';
 import { provideLocalSandbox } from './sandbox/local.js';

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/open.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { PaymentProvider } from './providers/types.js';
+import type { PaymentProvider } from './providers/legacy-types.js';
 import type { Queues } from './queues.js';
 
 /** Everything a job, the tick or an HTTP handler needs; assembled once per process by `src/app.ts`. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ValidationError } from './myfatoorah/validation.js';
 
-/** The API endpoints faults can be injected into. */
+/** The MyFatoorah API endpoints faults can be injected into (the other fakes name their own). */
 export type FaultEndpoint = 'SendPayment' | 'GetPaymentStatus';
 
 /**
@@ -50,10 +50,10 @@ export const faultRequestSchema = z.object({
 });
 
 /** Per-endpoint FIFO of pending faults; each injection is consumed by `times` requests. */
-export class FaultQueue {
-  private readonly queues = new Map<FaultEndpoint, Fault[]>();
+export class FaultQueue<E extends string = FaultEndpoint, F = Fault> {
+  private readonly queues = new Map<E, F[]>();
 
-  inject(endpoint: FaultEndpoint, fault: Fault, times = 1): void {
+  inject(endpoint: E, fault: F, times = 1): void {
     if (!Number.isInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
     const queue = this.queues.get(endpoint) ?? [];
     for (let i = 0; i < times; i++) queue.push(fault);
@@ -61,11 +61,11 @@ export class FaultQueue {
   }
 
   /** The fault the next request to `endpoint` gets, removing it; undefined when none is pending. */
-  take(endpoint: FaultEndpoint): Fault | undefined {
+  take(endpoint: E): F | undefined {
     return this.queues.get(endpoint)?.shift();
   }
 
-  pending(endpoint: FaultEndpoint): number {
+  pending(endpoint: E): number {
     return this.queues.get(endpoint)?.length ?? 0;
   }
 

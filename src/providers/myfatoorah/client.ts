@@ -12,7 +12,7 @@ import {
   type PaymentProvider,
   type ProviderId,
   type ProviderTransaction,
-} from '../types.js';
+} from '../legacy-types.js';
 
 /** Called after every provider HTTP call, for metrics and logs. Never receives secrets. */
 export type CallObserver = (call: { endpoint: string; outcome: string; httpStatus: number | null; ms: number }) => void;
