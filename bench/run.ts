@@ -187,7 +187,7 @@ async function benchSendAndStatus(
         .select()
         .from(paymentLinks)
         .all()
-        .map((l) => String(l.providerInvoiceId)),
+        .map((l) => String(l.providerLinkId)),
     );
     emit({
       bench: 'status.checks',
@@ -239,7 +239,7 @@ async function directCreateBaseline(sandboxUrl: string, clock: ManualClock, coun
         await provider.createLink({
           reference: `BASE-${i}`,
           customerName: 'Baseline',
-          channel: 'LNK',
+          channel: 'link',
           email: null,
           mobile: null,
           mobileCountryCode: null,

@@ -34,7 +34,7 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
     const checkable =
       link.status === 'open' ||
       (job.data.reason === 'hint' && (link.status === 'expired' || link.status === 'canceled'));
-    if (!checkable || !link.providerInvoiceId) return { outcome: 'skipped', linkId, reason: `link is ${link.status}` };
+    if (!checkable || !link.providerLinkId) return { outcome: 'skipped', linkId, reason: `link is ${link.status}` };
     const found = loadChargeContext(ctx.db, link.chargeId);
     if (!found) throw new UnrecoverableError(`charge ${link.chargeId} does not exist`);
 
@@ -42,7 +42,7 @@ export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimi
     try {
       await limiter?.acquire();
       status = await ctx.provider.getStatus({
-        invoiceId: link.providerInvoiceId,
+        invoiceId: link.providerLinkId,
         paymentId: job.data.paymentId ?? null,
         currency: found.charge.currency,
       });
@@ -162,8 +162,8 @@ async function expire(
 
 /** Before trusting an answer: is it about our invoice, our reference and our amount? */
 function findMismatch(found: ChargeContext, link: PaymentLink, status: LinkStatus): string | null {
-  if (link.providerInvoiceId && status.invoiceId !== link.providerInvoiceId) {
-    return `answer is for invoice ${status.invoiceId}, link has invoice ${link.providerInvoiceId}`;
+  if (link.providerLinkId && status.invoiceId !== link.providerLinkId) {
+    return `answer is for invoice ${status.invoiceId}, link has invoice ${link.providerLinkId}`;
   }
   if (status.reference !== null && status.reference !== link.reference) {
     return `answer has CustomerReference ${status.reference}, link has ${link.reference}`;

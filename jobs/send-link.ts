@@ -15,6 +15,7 @@ import {
 import { errorMessage } from '../src/errors.js';
 import { isProviderError, type LinkRequest, type LinkStatus } from '../src/providers/legacy-types.js';
 import type { SendJobData } from '../src/queues.js';
+import { sendsSms } from '../src/providers/types.js';
 import { nextCheckAt } from '../src/schedule/poll-plan.js';
 import { expiresAtFor } from '../src/time/periods.js';
 import { handleRateLimit } from './rate-limit.js';
@@ -152,7 +153,7 @@ export function buildLinkRequest(
   link: PaymentLink,
 ): LinkRequest {
   const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, '');
-  const wantsMobile = link.channel === 'SMS' || link.channel === 'ALL';
+  const wantsMobile = sendsSms(link.channel);
   return {
     reference: link.reference,
     customerName: tenant.name,

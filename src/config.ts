@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS } from './db/schema.js';
+import { CHANNELS, parseChannel } from './providers/types.js';
 import { RentlinkError } from './errors.js';
 
 /**
@@ -63,10 +63,12 @@ const envSchema = z.object({
   STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
   POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
   POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
-  REISSUE_CHANNEL: z
-    .enum(CHANNELS)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  REISSUE_CHANNEL: optionalString.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const channel = parseChannel(text);
+    if (!channel) ctx.addIssue({ code: 'custom', message: `must be one of ${CHANNELS.join(', ')}, got "${text}"` });
+    return channel ?? undefined;
+  }),
 
   ADMIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -126,7 +126,7 @@ export function summarizeSince(app: Pick<App, 'db'>, sinceEventId: number): RunS
               reference: paymentLinks.reference,
               status: paymentLinks.status,
               url: paymentLinks.url,
-              invoiceId: paymentLinks.providerInvoiceId,
+              invoiceId: paymentLinks.providerLinkId,
             })
             .from(paymentLinks)
             .where(and(inArray(paymentLinks.id, linkIds)))

@@ -177,7 +177,7 @@ describe('charges: reissue and void', () => {
     h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-PAID' })));
     await h.tickAndSettle();
     const link = h.app.db.select().from(paymentLinks).get();
-    h.sandbox.pay(String(link?.providerInvoiceId));
+    h.sandbox.pay(String(link?.providerLinkId));
     h.clock.advance(16 * MINUTE);
     await h.tickAndSettle();
     const charge = chargeOf('KW-PAID');

@@ -111,7 +111,7 @@ describe('importing the example file', () => {
       dueDay: 1,
       leadDays: 5,
       state: 'active',
-      provider: 'myfatoorah',
+      account: null,
     });
     expect(kw?.createdAt).toBe(clock.now());
     const fatima = db
@@ -162,7 +162,12 @@ describe('a bad field rejects the whole file', () => {
     ['unknown currency', { currency: 'XYZ' }, 'currency', /got XYZ/],
     ['due_day 32', { due_day: '32' }, 'due_day', /^due_day must be a whole number from 1 to 31, got 32$/],
     ['bad time zone', { timezone: 'Asia/Atlantis' }, 'timezone', /IANA time zone.*Asia\/Atlantis/],
-    ['channel outside the set', { channel: 'WHATSAPP' }, 'channel', /EML, SMS, ALL, LNK, got WHATSAPP/],
+    [
+      'channel outside the set',
+      { channel: 'WHATSAPP' },
+      'channel',
+      /email, sms, both, link \(or EML, SMS, ALL, LNK\), got WHATSAPP/,
+    ],
     ['EML without email', { channel: 'EML', email: '' }, 'email', /email is required/],
     ['invalid email', { email: 'noura.example.com' }, 'email', /not a valid address/],
     ['SMS without country code', { channel: 'SMS', mobile_country_code: '' }, 'mobile_country_code', /required/],
@@ -251,8 +256,8 @@ describe('normalisation', () => {
     );
     expect(errors).toEqual([]);
     expect(rows.map((r) => [r.mobile, r.mobileCountryCode, r.language, r.channel])).toEqual([
-      ['51234567', '+965', 'ar', 'ALL'],
-      ['51234567', '+965', 'en', 'LNK'],
+      ['51234567', '+965', 'ar', 'both'],
+      ['51234567', '+965', 'en', 'link'],
     ]);
   });
 });

@@ -60,7 +60,7 @@ describe('tick → send queue → SendPayment', () => {
 
     const links = h.app.db.select().from(paymentLinks).all();
     expect(links.map((l) => l.status)).toEqual(['open', 'open']);
-    expect(links.every((l) => l.providerInvoiceId && l.url?.includes('/pay/'))).toBe(true);
+    expect(links.every((l) => l.providerLinkId && l.url?.includes('/pay/'))).toBe(true);
     expect(
       h.app.db
         .select()
@@ -87,7 +87,7 @@ describe('tick → send queue → SendPayment', () => {
     expect(link).toMatchObject({
       status: 'open',
       createCalls: 1,
-      providerInvoiceId: String(h.sandbox.invoices()[0]?.id),
+      providerLinkId: String(h.sandbox.invoices()[0]?.id),
     });
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
   });
@@ -109,7 +109,7 @@ describe('tick → send queue → SendPayment', () => {
         attempt: 1,
         reference: 'KW-CRASH-2026-12-1',
         provider: 'myfatoorah',
-        channel: 'ALL',
+        channel: 'both',
         expiresAt: Date.parse('2026-12-11T20:59:59Z'),
       },
       h.clock.now(),
@@ -123,7 +123,7 @@ describe('tick → send queue → SendPayment', () => {
     expect(sendRequests(h)).toHaveLength(1);
     expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({
       status: 'open',
-      providerInvoiceId: String(h.sandbox.invoices()[0]?.id),
+      providerLinkId: String(h.sandbox.invoices()[0]?.id),
     });
     expect(h.app.db.select().from(events).where(eq(events.type, 'link.adopted')).all()).toHaveLength(1);
   });

@@ -17,7 +17,7 @@ async function withOpenLink(options: Partial<HarnessOptions> = {}, lease: Record
   h.importCsv(csvOf(leaseLine({ lease_ref: 'L-1', ...lease })));
   await h.tickAndSettle();
   const link = h.app.db.select().from(paymentLinks).get();
-  if (!link?.providerInvoiceId) throw new Error('no link was created');
+  if (!link?.providerLinkId) throw new Error('no link was created');
   return link;
 }
 
@@ -29,7 +29,7 @@ const links = () => h.app.db.select().from(paymentLinks).orderBy(paymentLinks.at
 describe('paid', () => {
   it('pay on the pay page → webhook → charge paid without waiting for the poll plan; the callback only hints', async () => {
     const link = await withOpenLink({ http: true });
-    const paid = await fetch(`${h.sandbox.url}/pay/${link.providerInvoiceId}/pay`, {
+    const paid = await fetch(`${h.sandbox.url}/pay/${link.providerLinkId}/pay`, {
       method: 'POST',
       redirect: 'manual',
     });
@@ -54,7 +54,7 @@ describe('paid', () => {
 
   it('without a webhook the poll plan marks it paid, and polling stops', async () => {
     const link = await withOpenLink();
-    h.sandbox.pay(String(link.providerInvoiceId));
+    h.sandbox.pay(String(link.providerLinkId));
     await h.tickAndSettle();
     expect(statusCalls()).toHaveLength(0); // the first check is 15 minutes after creation
     h.clock.advance(16 * MINUTE);
@@ -79,8 +79,8 @@ describe('paid', () => {
 
   it('a DuplicatePayment is paid and raises a refund review', async () => {
     const link = await withOpenLink();
-    h.sandbox.pay(String(link.providerInvoiceId));
-    h.sandbox.pay(String(link.providerInvoiceId));
+    h.sandbox.pay(String(link.providerLinkId));
+    h.sandbox.pay(String(link.providerLinkId));
     h.clock.advance(16 * MINUTE);
     await h.tickAndSettle();
     expect(charge()?.status).toBe('paid');
@@ -94,7 +94,7 @@ describe('paid', () => {
     await h.tickAndSettle();
     expect(await h.app.queues.status.getJobCounts('failed')).toEqual({ failed: 1 });
     expect(links()[0]?.lastError).toMatch(/HTTP 403/);
-    h.sandbox.pay(String(link.providerInvoiceId));
+    h.sandbox.pay(String(link.providerLinkId));
     h.clock.advance(HOUR);
     await h.tickAndSettle();
     expect(charge()?.status).toBe('paid');
@@ -108,7 +108,7 @@ describe('expiry and reissue', () => {
     await h.tickAndSettle();
     const [first, second] = links();
     expect(first).toMatchObject({ status: 'expired', reference: 'L-1-2026-12-1' });
-    expect(second).toMatchObject({ status: 'open', reference: 'L-1-2026-12-2', attempt: 2, channel: 'ALL' });
+    expect(second).toMatchObject({ status: 'open', reference: 'L-1-2026-12-2', attempt: 2, channel: 'both' });
     expect(charge()).toMatchObject({ status: 'invoiced', reissueCount: 1 });
     const sends = h.sandbox.requests
       .filter((r) => r.endpoint === 'SendPayment')
@@ -136,7 +136,7 @@ describe('expiry and reissue', () => {
   it('a payment that landed on the link at the last second still counts and stops the reissue', async () => {
     const link = await withOpenLink({}, { max_reissues: '2' });
     h.clock.set(AFTER_EXPIRY);
-    h.sandbox.pay(String(link.providerInvoiceId), { force: true });
+    h.sandbox.pay(String(link.providerLinkId), { force: true });
     await h.tickAndSettle();
     expect(charge()?.status).toBe('paid');
     expect(links().map((l) => l.status)).toEqual(['paid']);
@@ -148,7 +148,7 @@ describe('expiry and reissue', () => {
     h.clock.set(AFTER_EXPIRY);
     await h.tickAndSettle();
     expect(links().map((l) => l.status)).toEqual(['expired', 'open']);
-    h.sandbox.pay(String(link.providerInvoiceId), { force: true });
+    h.sandbox.pay(String(link.providerLinkId), { force: true });
     await h.sandbox.webhooksIdle();
     await h.settle();
     expect(charge()?.status).toBe('paid');
@@ -158,7 +158,7 @@ describe('expiry and reissue', () => {
 
   it('a link canceled at the provider fails the charge with a reason for the operator', async () => {
     const link = await withOpenLink();
-    h.sandbox.cancel(String(link.providerInvoiceId));
+    h.sandbox.cancel(String(link.providerLinkId));
     h.clock.advance(16 * MINUTE);
     await h.tickAndSettle();
     expect(links()[0]?.status).toBe('canceled');
@@ -172,7 +172,7 @@ describe('expiry and reissue', () => {
 describe('webhooks and callbacks', () => {
   it('duplicate webhooks → one paid event', async () => {
     const link = await withOpenLink({ http: true });
-    h.sandbox.pay(String(link.providerInvoiceId));
+    h.sandbox.pay(String(link.providerLinkId));
     await h.sandbox.webhooksIdle();
     const delivery = h.sandbox.webhookDeliveries[0];
     if (!delivery) throw new Error('no webhook was delivered');
@@ -201,7 +201,7 @@ describe('webhooks and callbacks', () => {
         Reference: 'WH-1',
       },
       Data: {
-        Invoice: { Id: link.providerInvoiceId, Status: 'PAID', ExternalIdentifier: link.reference },
+        Invoice: { Id: link.providerLinkId, Status: 'PAID', ExternalIdentifier: link.reference },
         Transaction: { Status: 'SUCCESS', PaymentId: '123' },
       },
     });
@@ -247,7 +247,7 @@ describe('webhooks and callbacks', () => {
     h.importCsv(csvOf(leaseLine({ lease_ref: 'A' }), leaseLine({ lease_ref: 'B', amount: '300' })));
     await h.tickAndSettle();
     const [linkA, linkB] = links().sort((x, y) => x.reference.localeCompare(y.reference));
-    const payB = h.sandbox.pay(String(linkB?.providerInvoiceId));
+    const payB = h.sandbox.pay(String(linkB?.providerLinkId));
     await h.sandbox.webhooksIdle();
     await h.settle();
     // Someone sends A's callback with B's payment id: the answer is about B's invoice.

@@ -128,7 +128,7 @@ function registerChargeCommands(program: Command): void {
             reference: l.reference,
             channel: l.channel,
             status: l.status,
-            invoice: l.providerInvoiceId ?? '',
+            invoice: l.providerLinkId ?? '',
             expires: new Date(l.expiresAt).toISOString(),
             polls: l.pollCount,
             payment: l.paymentId ?? '',

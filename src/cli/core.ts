@@ -189,7 +189,7 @@ function allLinks(app: App): Array<Record<string, unknown>> {
     amount: `${toDecimalString(charge.amountMinor, charge.currency)} ${charge.currency}`,
     channel: link.channel,
     status: link.status,
-    invoice: link.providerInvoiceId ?? '',
+    invoice: link.providerLinkId ?? '',
     url: link.url ?? link.lastError ?? '',
   }));
 }

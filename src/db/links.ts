@@ -55,7 +55,7 @@ export function getOpenLink(db: Db, chargeId: number): PaymentLink | null {
 }
 
 export function findLinkByInvoiceId(db: Db, invoiceId: string): PaymentLink | null {
-  return db.select().from(paymentLinks).where(eq(paymentLinks.providerInvoiceId, invoiceId)).get() ?? null;
+  return db.select().from(paymentLinks).where(eq(paymentLinks.providerLinkId, invoiceId)).get() ?? null;
 }
 
 export function findLinkByReference(db: Db, reference: string): PaymentLink | null {

@@ -1,23 +1,25 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { CHANNELS, LANGUAGES } from '../providers/types.js';
 
 /**
  * The only source of truth. Instants are epoch milliseconds (UTC); calendar dates are local
  * `YYYY-MM-DD` strings in the lease's time zone; money is integer minor units + ISO 4217 currency.
  */
 
-export const CHANNELS = ['EML', 'SMS', 'ALL', 'LNK'] as const;
-export type Channel = (typeof CHANNELS)[number];
-export const LANGUAGES = ['en', 'ar'] as const;
-export type Language = (typeof LANGUAGES)[number];
+export { CHANNELS, LANGUAGES, type Channel, type Language } from '../providers/types.js';
 export const LEASE_STATES = ['active', 'paused', 'ended'] as const;
 export type LeaseState = (typeof LEASE_STATES)[number];
 export const CHARGE_STATUSES = ['scheduled', 'invoiced', 'paid', 'expired', 'failed', 'void'] as const;
 export type ChargeStatus = (typeof CHARGE_STATUSES)[number];
+export const OPEN_CHARGE_STATUSES = ['scheduled', 'invoiced'] as const satisfies readonly ChargeStatus[];
 export const LINK_STATUSES = ['creating', 'open', 'paid', 'expired', 'canceled', 'failed'] as const;
 export type LinkStatusValue = (typeof LINK_STATUSES)[number];
 /** A link in one of these states may still change; every other state is final. */
 export const OPEN_LINK_STATUSES = ['creating', 'open'] as const satisfies readonly LinkStatusValue[];
+/** Why a link exists: the charge's first link, an expiry reminder or operator reissue, or a renewal of a capped validity. */
+export const LINK_KINDS = ['first', 'reissue', 'renewal'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
 export const ACTORS = ['tick', 'worker', 'webhook', 'callback', 'admin', 'import'] as const;
 export type Actor = (typeof ACTORS)[number];
 
@@ -54,16 +56,27 @@ export const leases = sqliteTable(
     validDays: integer('valid_days').notNull(),
     timezone: text('timezone').notNull(),
     channel: text('channel', { enum: CHANNELS }).notNull(),
-    provider: text('provider').notNull().default('myfatoorah'),
+    /** The configured account its links are made with; null: the default account. */
+    account: text('account'),
     maxReissues: integer('max_reissues').notNull().default(0),
     startsOn: text('starts_on').notNull(),
     endsOn: text('ends_on'),
+    /** `YYYY-MM`: periods up to and including this one were collected outside rentlink and are never billed. */
+    paidThrough: text('paid_through'),
     state: text('state', { enum: LEASE_STATES }).notNull().default('active'),
+    /**
+     * When the tick next has to look at this lease: the send instant of its next unbilled period (0:
+     * at once, after an import or edit). Null when no period is left. The tick selects by it.
+     */
+    nextSendAt: integer('next_send_at'),
     ...timestamps,
   },
   (t) => [
     check('leases_due_day', sql`${t.dueDay} BETWEEN 1 AND 31`),
     check('leases_amount_positive', sql`${t.amountMinor} > 0`),
+    index('leases_next_send')
+      .on(t.nextSendAt)
+      .where(sql`${t.state} = 'active' AND ${t.nextSendAt} IS NOT NULL`),
   ],
 );
 
@@ -83,14 +96,39 @@ export const charges = sqliteTable(
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
     status: text('status', { enum: CHARGE_STATUSES }).notNull().default('scheduled'),
-    /** Number of links issued after the first (reminders). */
+    /** Number of links issued after the first (reminders, operator reissues); renewals do not count. */
     reissueCount: integer('reissue_count').notNull().default(0),
+    /** The attempt number of the charge's current (or next) link: 1 + reissues + renewals. */
+    linkAttempt: integer('link_attempt').notNull().default(1),
     /** Why the charge failed/was voided, for the operator. */
     statusReason: text('status_reason'),
     paidAt: integer('paid_at'),
+    /** When a link has to be sent for the current attempt; null while none is needed. */
+    nextSendAt: integer('next_send_at'),
+    /** The send job queued for it (so the tick does not queue it again) and when; null: not queued. */
+    sendJob: text('send_job'),
+    sendQueuedAt: integer('send_queued_at'),
+    /** Successful payments beyond the one that settled the charge (a superseded link paid too, a void charge paid). */
+    extraPayments: integer('extra_payments').notNull().default(0),
+    extraPaidMinor: integer('extra_paid_minor').notNull().default(0),
+    /** When an operator settled the extra payments (refunded, kept as credit); null while they need a look. */
+    extraReviewedAt: integer('extra_reviewed_at'),
     ...timestamps,
   },
-  (t) => [uniqueIndex('charges_lease_period').on(t.leaseId, t.period), index('charges_status').on(t.status)],
+  (t) => [
+    uniqueIndex('charges_lease_period').on(t.leaseId, t.period),
+    index('charges_status').on(t.status),
+    index('charges_period').on(t.period, t.currency),
+    index('charges_send_due')
+      .on(t.nextSendAt)
+      .where(sql`${t.nextSendAt} IS NOT NULL AND ${t.sendQueuedAt} IS NULL`),
+    index('charges_send_queued')
+      .on(t.sendQueuedAt)
+      .where(sql`${t.nextSendAt} IS NOT NULL AND ${t.sendQueuedAt} IS NOT NULL`),
+    index('charges_extra_payments')
+      .on(t.extraPayments)
+      .where(sql`${t.extraPayments} > 0`),
+  ],
 );
 
 export const paymentLinks = sqliteTable(
@@ -101,12 +139,16 @@ export const paymentLinks = sqliteTable(
       .notNull()
       .references(() => charges.id),
     attempt: integer('attempt').notNull(),
-    /** Our reference (CustomerReference), deterministic from charge and attempt. */
+    kind: text('kind', { enum: LINK_KINDS }).notNull().default('first'),
+    /** Our reference (CustomerReference / merchant_reference / requestId), deterministic from charge and attempt. */
     reference: text('reference').notNull().unique(),
     provider: text('provider').notNull(),
+    /** The account that created it: it is polled, verified and canceled through this one, always. */
+    account: text('account').notNull().default('default'),
     channel: text('channel', { enum: CHANNELS }).notNull(),
     status: text('status', { enum: LINK_STATUSES }).notNull().default('creating'),
-    providerInvoiceId: text('provider_invoice_id'),
+    /** The provider's id for the link (MyFatoorah InvoiceId, APS payment_link_id, paymennt checkout id). */
+    providerLinkId: text('provider_invoice_id'),
     url: text('url'),
     /** Instant the link stops being payable. */
     expiresAt: integer('expires_at').notNull(),
@@ -117,7 +159,13 @@ export const paymentLinks = sqliteTable(
     paidAmountMinor: integer('paid_amount_minor'),
     paidAt: integer('paid_at'),
     pollCount: integer('poll_count').notNull().default(0),
+    /** When the next status check is due; null when none is planned (paid, or final checks done). */
     nextCheckAt: integer('next_check_at'),
+    /** The status job queued for that check and when; null: not queued. */
+    checkJob: text('check_job'),
+    checkQueuedAt: integer('check_queued_at'),
+    /** When the provider confirmed it closed the link (superseded links that could be canceled there). */
+    canceledAtProvider: integer('canceled_at_provider'),
     lastError: text('last_error'),
     ...timestamps,
   },
@@ -127,8 +175,13 @@ export const paymentLinks = sqliteTable(
     uniqueIndex('payment_links_one_open_per_charge')
       .on(t.chargeId)
       .where(sql`${t.status} IN ('creating', 'open')`),
-    index('payment_links_next_check').on(t.status, t.nextCheckAt),
-    index('payment_links_invoice').on(t.providerInvoiceId),
+    index('payment_links_check_due')
+      .on(t.nextCheckAt)
+      .where(sql`${t.nextCheckAt} IS NOT NULL AND ${t.checkQueuedAt} IS NULL`),
+    index('payment_links_check_queued')
+      .on(t.checkQueuedAt)
+      .where(sql`${t.nextCheckAt} IS NOT NULL AND ${t.checkQueuedAt} IS NOT NULL`),
+    index('payment_links_provider_link').on(t.account, t.providerLinkId),
     index('payment_links_payment').on(t.paymentId),
   ],
 );
@@ -148,7 +201,30 @@ export const events = sqliteTable(
     /** Set for events that must be recorded once (webhook replays): UNIQUE, so a replay is ignored. */
     dedupeKey: text('dedupe_key').unique(),
   },
-  (t) => [index('events_charge').on(t.chargeId), index('events_type_at').on(t.type, t.at)],
+  (t) => [
+    index('events_charge').on(t.chargeId),
+    index('events_link').on(t.linkId),
+    index('events_lease').on(t.leaseId),
+    index('events_type_at').on(t.type, t.at),
+  ],
+);
+
+/** Small facts the processes share: the last queue incarnation seen, the callback signing key. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Admin console sessions: the cookie holds a random id, this table its hash, so logout ends it everywhere. */
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expires').on(t.expiresAt)],
 );
 
 export type Tenant = typeof tenants.$inferSelect;

@@ -101,7 +101,7 @@ export function markLinkOpen(db: Db, opened: OpenedLink, now: number): boolean {
       .update(paymentLinks)
       .set({
         status: 'open',
-        providerInvoiceId: opened.invoiceId,
+        providerLinkId: opened.invoiceId,
         url: opened.url,
         nextCheckAt: opened.nextCheckAt,
         lastError: null,

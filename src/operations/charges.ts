@@ -143,7 +143,7 @@ export async function reissueCharge(
       const reachedProvider = tx
         .select({ id: paymentLinks.id })
         .from(paymentLinks)
-        .where(and(eq(paymentLinks.chargeId, id), isNotNull(paymentLinks.providerInvoiceId)))
+        .where(and(eq(paymentLinks.chargeId, id), isNotNull(paymentLinks.providerLinkId)))
         .get();
       const attempt = charge.reissueCount + 2;
       tx.update(charges)
@@ -259,7 +259,7 @@ function closeOpenLink(tx: DbOrTx, charge: Charge, why: string, now: number): Pa
     leaseId: charge.leaseId,
     chargeId: charge.id,
     linkId: link.id,
-    details: { reason: why, attempt: link.attempt, invoiceId: link.providerInvoiceId },
+    details: { reason: why, attempt: link.attempt, invoiceId: link.providerLinkId },
   });
   return link;
 }

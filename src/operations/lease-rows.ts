@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { CHANNELS, LANGUAGES, type Channel, type Language } from '../db/schema.js';
+import {
+  CHANNELS,
+  LANGUAGES,
+  parseChannel,
+  sendsEmail,
+  sendsSms,
+  type Channel,
+  type Language,
+} from '../providers/types.js';
 import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
 import { isValidLocalDate, isValidTimeZone } from '../time/periods.js';
 
@@ -141,15 +149,15 @@ const FIELD_RULES = {
     error: (iss) =>
       `timezone must be an IANA time zone such as Asia/Kuwait, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
   }),
-  channel: z
-    .string()
-    .transform((v) => v.toUpperCase())
-    .pipe(
-      z.enum(CHANNELS, {
-        error: (iss) =>
-          `channel must be one of ${CHANNELS.join(', ')}, got ${iss.input === '' ? 'nothing' : shown(iss.input)}`,
-      }),
-    ),
+  channel: z.string().transform((raw, ctx) => {
+    const channel = parseChannel(raw);
+    if (channel) return channel;
+    ctx.addIssue({
+      code: 'custom',
+      message: `channel must be one of ${CHANNELS.join(', ')} (or EML, SMS, ALL, LNK), got ${raw === '' ? 'nothing' : shown(raw)}`,
+    });
+    return z.NEVER;
+  }),
   starts_on: localDate('starts_on'),
   ends_on: z
     .union([z.literal(''), localDate('ends_on')], {
@@ -244,10 +252,10 @@ function checkChannelContacts(
 ): void {
   const channel = f.channel;
   if (channel === undefined) return;
-  if ((channel === 'EML' || channel === 'ALL') && raw.email === '') {
+  if (sendsEmail(channel) && raw.email === '') {
     issues.push({ line, field: 'email', message: `channel ${channel} sends the link by email, so email is required` });
   }
-  if (channel === 'SMS' || channel === 'ALL') {
+  if (sendsSms(channel)) {
     if (raw.mobile === '')
       issues.push({
         line,

@@ -16,6 +16,21 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 export const CHANNELS = ['email', 'sms', 'both', 'link'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * Reads a channel as operators write it: rentlink's words, or the codes earlier lease files used
+ * (`EML`, `SMS`, `ALL`, `LNK`), in any case. Null when it is neither.
+ */
+export function parseChannel(text: string): Channel | null {
+  const word = text.trim().toLowerCase();
+  const legacy: Record<string, Channel> = { eml: 'email', all: 'both', lnk: 'link' };
+  const channel = legacy[word] ?? word;
+  return (CHANNELS as readonly string[]).includes(channel) ? (channel as Channel) : null;
+}
+
+/** Whether a channel sends the link by email / by SMS. */
+export const sendsEmail = (channel: Channel): boolean => channel === 'email' || channel === 'both';
+export const sendsSms = (channel: Channel): boolean => channel === 'sms' || channel === 'both';
+
 export const LANGUAGES = ['en', 'ar'] as const;
 export type Language = (typeof LANGUAGES)[number];
 

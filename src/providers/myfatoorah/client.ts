@@ -2,6 +2,7 @@ import ky, { type KyInstance } from 'ky';
 import type { Clock } from '../../time/clock.js';
 import { fromProviderDecimal, toProviderDecimal } from '../../money.js';
 import { formatWallClock, zonedWallClockToInstant } from '../../time/periods.js';
+import { sendsEmail, type Channel } from '../types.js';
 import { parseMyFatoorahExpiry, parseRetryAfter } from '../parse.js';
 import {
   ProviderError,
@@ -29,6 +30,12 @@ export interface MyFatoorahOptions {
   clock: Clock;
   observe?: CallObserver;
 }
+
+/** rentlink's channel → MyFatoorah's NotificationOption (ALL is email + SMS + the link in the answer). */
+const NOTIFICATION_OPTION = { email: 'EML', sms: 'SMS', both: 'ALL', link: 'LNK' } as const satisfies Record<
+  Channel,
+  string
+>;
 
 interface Envelope {
   IsSuccess?: boolean;
@@ -96,7 +103,7 @@ export class MyFatoorahProvider implements PaymentProvider {
   /** The SendPayment body, exactly as MyFatoorah documents it. */
   sendPaymentBody(req: LinkRequest): Record<string, unknown> {
     const body: Record<string, unknown> = {
-      NotificationOption: req.channel,
+      NotificationOption: NOTIFICATION_OPTION[req.channel],
       CustomerName: req.customerName,
       InvoiceValue: toProviderDecimal(req.amountMinor, req.currency),
       DisplayCurrencyIso: req.currency,
@@ -105,7 +112,7 @@ export class MyFatoorahProvider implements PaymentProvider {
       UserDefinedField: req.userDefinedField,
       ExpiryDate: formatWallClock(req.expiresAt, this.options.accountTimeZone),
     };
-    if (req.channel === 'EML' || req.channel === 'ALL' || req.email) body['CustomerEmail'] = req.email ?? undefined;
+    if (sendsEmail(req.channel) || req.email) body['CustomerEmail'] = req.email ?? undefined;
     if (req.mobile && req.mobileCountryCode) {
       body['CustomerMobile'] = req.mobile;
       body['MobileCountryCode'] = req.mobileCountryCode;
