@@ -15,7 +15,7 @@ import { createApp } from '../src/app.js';
 import { ManualClock, MINUTE } from '../src/time/clock.js';
 import { loadConfig } from '../src/config.js';
 import { charges, paymentLinks } from '../src/db/schema.js';
-import { importLeases } from '../src/operations/import-leases.js';
+import { contactRulesOf, importLeases } from '../src/operations/import-leases.js';
 import { silentLogger } from '../src/logger.js';
 import { MyFatoorahProvider } from '../src/providers/myfatoorah/client.js';
 import { startEmbeddedRedis } from '../src/redis.js';
@@ -83,7 +83,7 @@ function config(dir: string, name: string, redisUrl: string, sandboxUrl: string)
 async function benchTick(dir: string, redisUrl: string, sandboxUrl: string, clock: ManualClock): Promise<void> {
   const app = await createApp({ config: config(dir, 'tick', redisUrl, sandboxUrl), clock, logger: silentLogger });
   try {
-    importLeases(app.db, clock, csv(LEASES));
+    importLeases(app.db, clock, csv(LEASES), contactRulesOf(app.registry));
     const started = performance.now();
     const created = createDueCharges(app, clock.now());
     const ms = performance.now() - started;
@@ -119,7 +119,7 @@ async function benchTick(dir: string, redisUrl: string, sandboxUrl: string, cloc
       note: 'every minute once the month is charged: due-date math for every active lease, nothing new',
     });
   } finally {
-    await app.queues.send.obliterate({ force: true });
+    for (const { queue } of app.queues.all()) await queue.obliterate({ force: true });
     await app.close();
   }
 }
@@ -149,7 +149,7 @@ async function benchSendAndStatus(
   const app = await createApp({ config: config(dir, 'send', redisUrl, sandboxUrl), clock, logger: silentLogger });
   const workers = startWorkers(app);
   try {
-    importLeases(app.db, clock, csv(LINKS));
+    importLeases(app.db, clock, csv(LINKS), contactRulesOf(app.registry));
     const started = performance.now();
     await runTick(app);
     await waitUntilIdle(app, { timeoutMs: 300_000, pollMs: 20 });
@@ -174,7 +174,8 @@ async function benchSendAndStatus(
     });
 
     const latencies: number[] = [];
-    workers.status.on('completed', (job) => latencies.push((job.finishedOn ?? 0) - (job.processedOn ?? 0)));
+    for (const worker of workers.status)
+      worker.on('completed', (job) => latencies.push((job.finishedOn ?? 0) - (job.processedOn ?? 0)));
     clock.advance(16 * MINUTE);
     const statusStarted = performance.now();
     await runTick(app);
@@ -211,21 +212,23 @@ async function benchSendAndStatus(
     });
   } finally {
     await workers.close(5000);
-    await app.queues.send.obliterate({ force: true });
-    await app.queues.status.obliterate({ force: true });
+    for (const { queue } of app.queues.all()) await queue.obliterate({ force: true });
     await app.close();
   }
 }
 
 function directProvider(sandboxUrl: string, clock: ManualClock) {
-  return new MyFatoorahProvider({
-    baseUrl: sandboxUrl,
-    token: 'sandbox-token',
-    accountTimeZone: 'Asia/Kuwait',
-    accountCurrency: 'KWD',
-    timeoutMs: 15_000,
-    clock,
-  });
+  return new MyFatoorahProvider(
+    {
+      name: 'baseline',
+      provider: 'myfatoorah',
+      baseUrl: sandboxUrl,
+      token: 'sandbox-token',
+      timeZone: 'Asia/Kuwait',
+      currency: 'KWD',
+    },
+    { timeoutMs: 15_000, clock, sandbox: true },
+  );
 }
 
 async function directCreateBaseline(sandboxUrl: string, clock: ManualClock, count: number): Promise<{ ms: number }> {
@@ -238,16 +241,14 @@ async function directCreateBaseline(sandboxUrl: string, clock: ManualClock, coun
         const i = next++;
         await provider.createLink({
           reference: `BASE-${i}`,
-          customerName: 'Baseline',
+          orderReference: `BASE-${i}`,
+          customer: { name: 'Baseline', email: null, mobile: null, mobileCountryCode: null, language: 'en' },
           channel: 'link',
-          email: null,
-          mobile: null,
-          mobileCountryCode: null,
-          language: 'en',
           amountMinor: 250500,
           currency: 'KWD',
           expiresAt: clock.now() + 10 * 86_400_000,
-          userDefinedField: '{}',
+          description: 'baseline',
+          metadata: {},
         });
       }
     }),
@@ -260,7 +261,7 @@ async function directStatusBaseline(sandboxUrl: string, clock: ManualClock, invo
   const latencies: number[] = [];
   for (const invoiceId of invoiceIds.slice(0, 200)) {
     const started = performance.now();
-    await provider.getStatus({ invoiceId, currency: 'KWD' });
+    await provider.getStatus({ providerLinkId: invoiceId, reference: '', currency: 'KWD' });
     latencies.push(performance.now() - started);
   }
   return latencies;

@@ -1,61 +1,121 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppContext } from '../src/context.js';
+import { markSendsQueued } from '../src/db/charges.js';
 import { recordEvent } from '../src/db/events.js';
-import { getLink, loadChargeContext, type ChargeContext } from '../src/db/links.js';
+import {
+  adoptSupersededLink,
+  markLinkCanceledByProvider,
+  markLinkPaid,
+  noteCanceledAtProvider,
+  noteLinkError,
+  recordClosedCheck,
+  recordPendingCheck,
+} from '../src/db/links.js';
+import { getLink, loadChargeContext, type ChargeContext } from '../src/db/queries.js';
 import type { PaymentLink } from '../src/db/schema.js';
-import { markLinkCanceled, markLinkExpired, markLinkPaid, recordPendingCheck } from '../src/db/status-transitions.js';
 import { errorMessage } from '../src/errors.js';
-import { noteLinkError } from '../src/db/transitions.js';
-import { isProviderError, type LinkStatus } from '../src/providers/legacy-types.js';
-import { sendJobId, sendJobOptions, type StatusJobData } from '../src/queues.js';
+import { isProviderError, type LinkKey, type LinkStatus, type PaymentProvider } from '../src/providers/types.js';
+import { queueName, sendJobId, sendJobOptions, type StatusJobData } from '../src/queues.js';
 import type { AdaptiveRateLimiter } from '../src/ratelimit.js';
-import { nextCheckAt } from '../src/schedule/poll-plan.js';
+import { checkTimings, nextCheckAt, nextClosedCheck, supersededCheckAt } from '../src/schedule/poll-plan.js';
+import { expireLink } from './expire.js';
 import { handleRateLimit } from './rate-limit.js';
 
 export type CheckResult =
-  | { outcome: 'paid' | 'already-paid' | 'paid-again' | 'pending' | 'canceled' | 'mismatch'; linkId: number }
-  | { outcome: 'expired'; linkId: number; reissueAttempt: number | null }
+  | {
+      outcome: 'paid' | 'double-paid' | 'already-paid' | 'pending' | 'canceled' | 'mismatch' | 'closed';
+      linkId: number;
+    }
+  | { outcome: 'expired'; linkId: number; next: string }
   | { outcome: 'skipped'; linkId: number; reason: string };
 
 /**
- * The status job: asks the provider about one link and applies what it says. Applying a status twice
- * changes nothing, so webhook/redirect races and duplicate hints are harmless. A link past its expiry
- * is only declared expired after this fresh answer says it is unpaid — a payment that landed at the
- * last second still counts.
+ * The status job: asks the link's own account about one link and applies the answer. Applying a status
+ * twice changes nothing, so webhook/redirect races and duplicate hints are harmless.
+ * - An open link is declared expired only by a check that runs past expiry + EXPIRY_GRACE.
+ * - A closed link (expired, or superseded by a reissue, a void or another link's payment) still gets
+ *   its planned final checks, and any hint: a payment on it is found and recorded (paid, or a double
+ *   payment when the charge was settled another way). Where the provider can, a superseded link is
+ *   canceled there first.
+ * - A poll job whose slot is no longer the link's next check is stale and does nothing.
  */
-export function createStatusProcessor(ctx: AppContext, limiter: AdaptiveRateLimiter | null) {
-  return async (job: Job<StatusJobData>, token?: string): Promise<CheckResult> => {
-    const { linkId } = job.data;
-    const link = getLink(ctx.db, linkId);
+export function createStatusProcessor(ctx: AppContext, limiterFor: (account: string) => AdaptiveRateLimiter | null) {
+  return async (job: Job<StatusJobData>): Promise<CheckResult> => {
+    const { linkId, reason } = job.data;
+    let link = getLink(ctx.db, linkId);
     if (!link) throw new UnrecoverableError(`link ${linkId} does not exist`);
-    // Expired or superseded links are still worth one look when a callback/webhook says someone paid
-    // them: a payment that lands on an old link still counts.
-    const checkable =
-      link.status === 'open' ||
-      (job.data.reason === 'hint' && (link.status === 'expired' || link.status === 'canceled'));
-    if (!checkable || !link.providerLinkId) return { outcome: 'skipped', linkId, reason: `link is ${link.status}` };
+    const skip = reasonToSkip(link, job.data);
+    if (skip) return { outcome: 'skipped', linkId, reason: skip };
     const found = loadChargeContext(ctx.db, link.chargeId);
     if (!found) throw new UnrecoverableError(`charge ${link.chargeId} does not exist`);
-
-    let status: LinkStatus;
+    if (!ctx.registry.has(link.account)) throw new UnrecoverableError(`account "${link.account}" is not configured`);
+    const provider = ctx.registry.get(link.account);
+    const limiter = limiterFor(link.account);
+    let status: LinkStatus | null;
     try {
       await limiter?.acquire();
-      status = await ctx.provider.getStatus({
-        invoiceId: link.providerLinkId,
-        paymentId: job.data.paymentId ?? null,
-        currency: found.charge.currency,
-      });
+      status = await askProvider(ctx, provider, link, found);
       await limiter?.succeeded();
     } catch (err) {
       if (isProviderError(err, 'rate_limited')) {
         await limiter?.rateLimited(err.retryAfterMs);
-        return handleRateLimit(ctx, ctx.queues.status, 'status', job, token, err);
+        return handleRateLimit(ctx, ctx.queues.status(link.account), 'status', provider, job, err);
       }
       return handleStatusError(ctx, job, link, err);
     }
-    return applyStatus(ctx, found, link, status);
+    link = getLink(ctx.db, linkId) ?? link;
+    if (!status) {
+      recordClosedCheck(ctx.db, link, null, ctx.clock.now());
+      return { outcome: 'closed', linkId };
+    }
+    return applyStatus(ctx, provider, found, link, status, reason);
   };
+}
+
+function reasonToSkip(link: PaymentLink, data: StatusJobData): string | null {
+  if (data.reason === 'poll' && link.nextCheckAt !== data.slot) return 'a newer check is planned';
+  if (link.status === 'creating' || link.status === 'failed') return `link is ${link.status}`;
+  // A paid link is looked at again only on a hint: it may report a second payment.
+  if (link.status === 'paid' && data.reason === 'poll') return 'link is paid';
+  return null;
+}
+
+/**
+ * The provider calls of one check: for a superseded link that never learned its provider id, look it
+ * up by reference (null: nothing was created); for a superseded link the provider can close, cancel it
+ * there; then ask for the status.
+ */
+async function askProvider(
+  ctx: AppContext,
+  provider: PaymentProvider,
+  link: PaymentLink,
+  found: ChargeContext,
+): Promise<LinkStatus | null> {
+  const currency = found.charge.currency;
+  let providerLinkId = link.providerLinkId;
+  if (!providerLinkId) {
+    const existing = await provider.findLink(link.reference, currency);
+    if (!existing) return null;
+    providerLinkId = existing.providerLinkId;
+    adoptSupersededLink(ctx.db, link.id, providerLinkId, existing.url, ctx.clock.now());
+  }
+  const key: LinkKey = { providerLinkId, reference: link.reference, currency };
+  if (link.status === 'canceled' && link.canceledAtProvider === null && provider.canCancel && provider.cancelLink) {
+    await cancelAtProvider(ctx, provider, link, key);
+  }
+  return provider.getStatus(key);
+}
+
+/** A refusal to cancel (typically: it was paid meanwhile) is not an error: the status that follows tells. */
+async function cancelAtProvider(ctx: AppContext, provider: PaymentProvider, link: PaymentLink, key: LinkKey) {
+  try {
+    await provider.cancelLink?.(key);
+    noteCanceledAtProvider(ctx.db, link.id, ctx.clock.now());
+  } catch (err) {
+    if (!isProviderError(err, 'rejected')) throw err;
+    noteLinkError(ctx.db, link.id, `cancel refused: ${errorMessage(err)}`, ctx.clock.now());
+  }
 }
 
 /**
@@ -66,107 +126,119 @@ function handleStatusError(ctx: AppContext, job: Job<StatusJobData>, link: Payme
   const now = ctx.clock.now();
   const message = errorMessage(err);
   const final = isProviderError(err, 'rejected') || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  if (final && link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now, message);
-  else noteLinkError(ctx.db, link.id, message, now);
+  if (final && job.data.reason === 'poll') {
+    if (link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now, message);
+    else recordClosedCheck(ctx.db, link, nextClosedCheck(link, now, checkTimings(ctx.config)), now);
+  } else noteLinkError(ctx.db, link.id, message, now);
   if (isProviderError(err, 'rejected')) throw new UnrecoverableError(message);
   throw err;
 }
 
 async function applyStatus(
   ctx: AppContext,
+  provider: PaymentProvider,
   found: ChargeContext,
   link: PaymentLink,
   status: LinkStatus,
+  reason: StatusJobData['reason'],
 ): Promise<CheckResult> {
   const now = ctx.clock.now();
   const mismatch = findMismatch(found, link, status);
-  if (mismatch) {
-    recordEvent(ctx.db, {
-      at: now,
-      type: 'status.mismatch',
-      actor: 'worker',
-      leaseId: found.lease.id,
-      chargeId: found.charge.id,
-      linkId: link.id,
-      details: {
-        problem: mismatch,
-        answer: {
-          invoiceId: status.invoiceId,
-          reference: status.reference,
-          amountMinor: status.amountMinor,
-          status: status.rawStatus,
-        },
-      },
-    });
-    ctx.logger.error({ linkId: link.id, problem: mismatch }, 'status answer does not match the link: ignored');
-    if (link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
-    return { outcome: 'mismatch', linkId: link.id };
+  if (mismatch) return recordMismatch(ctx, found, link, status, mismatch, reason);
+  if (status.state === 'paid') return paid(ctx, link, status);
+  if (link.status === 'paid') return { outcome: 'already-paid', linkId: link.id };
+  if (link.status !== 'open') {
+    if (reason === 'poll') recordClosedCheck(ctx.db, link, nextClosedCheck(link, now, checkTimings(ctx.config)), now);
+    return { outcome: 'closed', linkId: link.id };
   }
-  const transactions = status.transactions;
-  if (status.state === 'paid') {
-    const outcome = markLinkPaid(
-      ctx.db,
-      link.id,
-      {
-        paymentId: status.payment?.paymentId ?? null,
-        gateway: status.payment?.gateway ?? null,
-        amountMinor: status.payment?.amountMinor ?? null,
-        paidAt: status.payment?.paidAt ?? null,
-        rawStatus: status.rawStatus,
-        duplicatePayment: status.duplicatePayment,
-        transactions,
-      },
-      now,
-    );
-    if (outcome === 'paid') ctx.logger.info({ chargeId: found.charge.id, linkId: link.id }, 'charge paid');
-    return { outcome, linkId: link.id };
-  }
-  if (link.status !== 'open')
-    return { outcome: 'skipped', linkId: link.id, reason: `link is ${link.status} and still unpaid` };
   if (status.state === 'canceled') {
-    markLinkCanceled(ctx.db, link.id, status.rawStatus, now);
+    markLinkCanceledByProvider(ctx.db, link.id, status.rawStatus, now);
     return { outcome: 'canceled', linkId: link.id };
   }
-  const expiresAt = status.expiresAt ?? link.expiresAt;
-  if (now >= expiresAt) return expire(ctx, found, link, status, now);
-  recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
+  // Whatever the provider says (even `expired`), the deciding check runs past expiry + grace, so a
+  // payment made in the link's last second and visible a little later is still found.
+  if (now >= link.expiresAt + ctx.config.EXPIRY_GRACE) {
+    const next = await expireLink(ctx, provider, found, link, status, now);
+    if (next) await queueNextSend(ctx, found.charge.id, next);
+    return { outcome: 'expired', linkId: link.id, next: next ? `${next.kind} ${next.attempt}` : 'none' };
+  }
+  if (reason === 'poll') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
   return { outcome: 'pending', linkId: link.id };
 }
 
-async function expire(
+function paid(ctx: AppContext, link: PaymentLink, status: LinkStatus): CheckResult {
+  const now = ctx.clock.now();
+  const outcome = markLinkPaid(
+    ctx.db,
+    link.id,
+    {
+      paymentId: status.payment?.paymentId ?? null,
+      method: status.payment?.method ?? null,
+      amountMinor: status.payment?.amountMinor ?? null,
+      paidAt: status.payment?.paidAt ?? null,
+      rawStatus: status.rawStatus,
+      paidMoreThanOnce: status.paidMoreThanOnce,
+      details: { ...status.details, ...(status.refunded ? { refunded: true } : {}) },
+    },
+    supersededCheckAt(ctx.registry, checkTimings(ctx.config), now),
+    now,
+  );
+  if (outcome === 'paid') ctx.logger.debug({ chargeId: link.chargeId, linkId: link.id }, 'charge paid');
+  if (outcome === 'double-paid')
+    ctx.logger.warn({ chargeId: link.chargeId, linkId: link.id }, 'double payment: the charge was already settled');
+  return { outcome, linkId: link.id };
+}
+
+/** The reissue or renewal goes out at once, without waiting for the next tick. */
+async function queueNextSend(ctx: AppContext, chargeId: number, next: { attempt: number; account: string }) {
+  const jobId = sendJobId(chargeId, next.attempt);
+  await ctx.queues
+    .send(next.account)
+    .add('send', { chargeId, attempt: next.attempt }, { ...sendJobOptions(ctx.config), jobId });
+  markSendsQueued(ctx.db, [{ chargeId, attempt: next.attempt, jobId }], ctx.clock.now());
+}
+
+function recordMismatch(
   ctx: AppContext,
   found: ChargeContext,
   link: PaymentLink,
   status: LinkStatus,
-  now: number,
-): Promise<CheckResult> {
-  const result = markLinkExpired(
-    ctx.db,
-    link.id,
-    { rawStatus: status.rawStatus, transactions: status.transactions },
-    now,
-  );
-  if (result.outcome !== 'reissue') return { outcome: 'expired', linkId: link.id, reissueAttempt: null };
-  // The tick would queue it too; queueing now makes the reminder go out without waiting a minute.
-  await ctx.queues.send.add(
-    'send',
-    { chargeId: found.charge.id, attempt: result.attempt },
-    {
-      ...sendJobOptions(ctx.config),
-      jobId: sendJobId(found.charge.id, result.attempt),
+  problem: string,
+  reason: StatusJobData['reason'],
+): CheckResult {
+  const now = ctx.clock.now();
+  recordEvent(ctx.db, {
+    at: now,
+    type: 'status.mismatch',
+    actor: 'worker',
+    leaseId: found.lease.id,
+    chargeId: found.charge.id,
+    linkId: link.id,
+    details: {
+      problem,
+      answer: {
+        linkId: status.providerLinkId,
+        reference: status.reference,
+        amountMinor: status.amountMinor,
+        status: status.rawStatus,
+      },
     },
-  );
-  ctx.logger.info({ chargeId: found.charge.id, attempt: result.attempt }, 'link expired unpaid: reissuing');
-  return { outcome: 'expired', linkId: link.id, reissueAttempt: result.attempt };
+  });
+  ctx.logger.error({ linkId: link.id, problem }, 'status answer does not match the link: ignored');
+  if (reason === 'poll') {
+    if (link.status === 'open') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
+    else recordClosedCheck(ctx.db, link, nextClosedCheck(link, now, checkTimings(ctx.config)), now);
+  }
+  return { outcome: 'mismatch', linkId: link.id };
 }
 
-/** Before trusting an answer: is it about our invoice, our reference and our amount? */
+/** Before trusting an answer: is it about our link, our reference and our amount? */
 function findMismatch(found: ChargeContext, link: PaymentLink, status: LinkStatus): string | null {
-  if (link.providerLinkId && status.invoiceId !== link.providerLinkId) {
-    return `answer is for invoice ${status.invoiceId}, link has invoice ${link.providerLinkId}`;
+  if (link.providerLinkId && status.providerLinkId !== link.providerLinkId) {
+    return `answer is for link ${status.providerLinkId}, ours is ${link.providerLinkId}`;
   }
   if (status.reference !== null && status.reference !== link.reference) {
-    return `answer has CustomerReference ${status.reference}, link has ${link.reference}`;
+    return `answer has reference ${status.reference}, link has ${link.reference}`;
   }
   if (status.amountMinor !== null && status.amountMinor !== found.charge.amountMinor) {
     return `answer has value ${status.amountMinor}, charge is ${found.charge.amountMinor} (minor units)`;
@@ -182,27 +254,32 @@ function planNext(ctx: AppContext, link: PaymentLink, now: number): number {
     now,
     plan: ctx.config.POLL_PLAN,
     jitter: ctx.config.POLL_JITTER,
+    graceMs: ctx.config.EXPIRY_GRACE,
   });
 }
 
 /**
- * The status Worker: BullMQ's limiter is the hard global ceiling (STATUS_RATE_LIMIT_PER_SECOND across
- * all processes); the adaptive limiter keeps the actual pace just under what the provider accepts.
+ * The status Worker of one account: BullMQ's limiter is the hard ceiling for that account
+ * (STATUS_RATE_LIMIT_PER_SECOND across all processes); the adaptive limiter keeps the pace just under
+ * what the provider accepts.
  */
 export function createStatusWorker(
   ctx: AppContext,
   connection: Redis,
+  account: string,
   limiter: AdaptiveRateLimiter | null,
 ): Worker<StatusJobData, CheckResult> {
   const perSecond = ctx.config.STATUS_RATE_LIMIT_PER_SECOND;
-  return new Worker<StatusJobData, CheckResult>(ctx.queues.status.name, createStatusProcessor(ctx, limiter), {
-    connection,
-    prefix: ctx.config.QUEUE_PREFIX,
-    concurrency: ctx.config.STATUS_CONCURRENCY,
-    limiter: {
-      max: Math.max(1, Math.floor(perSecond)),
-      duration: Math.round((1000 * Math.max(1, Math.floor(perSecond))) / perSecond),
+  const max = Math.max(1, Math.floor(perSecond));
+  return new Worker<StatusJobData, CheckResult>(
+    queueName('status', account),
+    createStatusProcessor(ctx, () => limiter),
+    {
+      connection,
+      prefix: ctx.config.QUEUE_PREFIX,
+      concurrency: ctx.config.STATUS_CONCURRENCY,
+      limiter: { max, duration: Math.round((1000 * max) / perSecond) },
+      maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
     },
-    maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
-  });
+  );
 }

@@ -16,7 +16,7 @@ import { createApp, type App } from '../src/app.js';
 import { ManualClock } from '../src/time/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createHttpApp, listenHttp } from '../src/http/server.js';
-import { importLeases } from '../src/operations/import-leases.js';
+import { contactRulesOf, importLeases } from '../src/operations/import-leases.js';
 import { silentLogger } from '../src/logger.js';
 import { freePort, startEmbeddedRedis } from '../src/redis.js';
 import { startWorkers, waitUntilIdle } from '../src/runtime.js';
@@ -182,7 +182,12 @@ async function simulateMonth(
 }
 
 async function seed(app: App, sandbox: SandboxHandle, clock: ManualClock): Promise<void> {
-  importLeases(app.db, clock, [HEADER, ...TENANTS.map((t) => csvLine(t, `${FIRST}-01`))].join('\n'));
+  importLeases(
+    app.db,
+    clock,
+    [HEADER, ...TENANTS.map((t) => csvLine(t, `${FIRST}-01`))].join('\n'),
+    contactRulesOf(app.registry),
+  );
   for (let month = 1, period = FIRST; period <= LAST; month++, period = addMonths(period, 1)) {
     await simulateMonth(app, sandbox, clock, period, month);
   }
@@ -197,7 +202,12 @@ async function seed(app: App, sandbox: SandboxHandle, clock: ManualClock): Promi
     amount: '350.000',
     currency: 'KWD',
   };
-  importLeases(app.db, clock, [HEADER, csvLine(newcomer, `${LAST}-01`, '99999999')].join('\n'));
+  importLeases(
+    app.db,
+    clock,
+    [HEADER, csvLine(newcomer, `${LAST}-01`, '99999999')].join('\n'),
+    contactRulesOf(app.registry),
+  );
   sandbox.injectFault(
     'SendPayment',
     {
@@ -260,7 +270,7 @@ async function main(): Promise<void> {
   });
   const app = await createApp({ config, clock, logger: silentLogger });
   const workers = startWorkers(app);
-  const http = await listenHttp(createHttpApp(app, app.webhookSecret, [registerAdminRoutes]), port, '127.0.0.1');
+  const http = await listenHttp(createHttpApp(app, [registerAdminRoutes]), port, '127.0.0.1');
   try {
     await seed(app, sandbox, clock);
     await screenshot(http.url);

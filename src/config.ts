@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CHANNELS, parseChannel } from './providers/types.js';
 import { RentlinkError } from './errors.js';
+import { checkAccount, parseAccountsFile, SANDBOX_BASE_URL, type Accounts } from './providers/accounts.js';
+import { availableProviders, checkAccountSettings, sandboxCredentials } from './providers/registry.js';
+import type { PROVIDER_IDS } from './providers/types.js';
+import { CHANNELS, parseChannel } from './providers/types.js';
 
 /**
  * The one place that reads the environment. Every setting is validated, typed and has a default that
@@ -28,6 +32,20 @@ const optionalString = z
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
+/** One duration like `90s`, `15m`, `1h`. */
+const duration = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms < 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 90s, 15m or 1h` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 const envSchema = z.object({
   DATABASE_PATH: z.string().default('./data/rentlink.db'),
   REDIS_URL: optionalString,
@@ -36,6 +54,9 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('rentlink'),
+
+  /** JSON file of accounts (see README); without it the MYFATOORAH_* settings are the account `default`. */
+  ACCOUNTS_FILE: optionalString,
 
   TICK_CRON: z.string().default('* * * * *'),
   CATCH_UP_PERIODS: intFrom(2),
@@ -63,6 +84,12 @@ const envSchema = z.object({
   STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
   POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
   POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
+  /** A link is declared expired only by a check this long after its expiry (a last-second payment settles). */
+  EXPIRY_GRACE: duration('1m'),
+  /** One more check this long after an expired or superseded link's expiry, for payments that land late. */
+  FINAL_CHECK_AFTER: duration('1h'),
+  /** Queued work still due after this long gets its job looked at in Redis, and is queued again if the job is gone or dead. */
+  REQUEUE_AFTER: duration('10m'),
   REISSUE_CHANNEL: optionalString.transform((text, ctx) => {
     if (text === undefined) return undefined;
     const channel = parseChannel(text);
@@ -76,8 +103,11 @@ const envSchema = z.object({
   SANDBOX_PORT: intFrom(0),
 });
 
-export type Config = z.infer<typeof envSchema>;
-export type ConfigInput = Partial<Record<keyof Config, string | undefined>>;
+export type Config = z.infer<typeof envSchema> & {
+  /** The accounts to collect through, validated (ACCOUNTS_FILE, the MYFATOORAH_* shorthand, or the sandbox). */
+  accounts: Accounts;
+};
+export type ConfigInput = Partial<Record<keyof z.infer<typeof envSchema>, string | undefined>>;
 
 /**
  * Parses settings from an environment-like object (default `process.env`). Unknown variables are
@@ -89,7 +119,58 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new RentlinkError('CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  return result.data;
+  return { ...result.data, accounts: loadAccounts(result.data, env) };
+}
+
+/**
+ * ACCOUNTS_FILE when set; otherwise MYFATOORAH_TOKEN makes the MYFATOORAH_* settings the account
+ * `default`; with no credentials at all, one sandbox account per provider: `default` (MyFatoorah),
+ * `aps` and `paymennt`.
+ */
+function loadAccounts(config: z.infer<typeof envSchema>, env: Record<string, string | undefined>): Accounts {
+  const placeholders = (provider: (typeof PROVIDER_IDS)[number]) => sandboxCredentials(provider, 'placeholder');
+  if (config.ACCOUNTS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(config.ACCOUNTS_FILE, 'utf8');
+    } catch (err) {
+      throw new RentlinkError(
+        'CONFIG_INVALID',
+        `ACCOUNTS_FILE ${config.ACCOUNTS_FILE} cannot be read: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return parseAccountsFile(text, config.ACCOUNTS_FILE, env, checkAccountSettings, placeholders);
+  }
+  const mf = {
+    name: 'default',
+    provider: 'myfatoorah',
+    baseUrl: config.MYFATOORAH_TOKEN ? config.MYFATOORAH_BASE_URL : SANDBOX_BASE_URL,
+    timeZone: config.MYFATOORAH_TIMEZONE,
+    currency: config.MYFATOORAH_ACCOUNT_CURRENCY,
+    ...(config.MYFATOORAH_TOKEN ? { token: config.MYFATOORAH_TOKEN } : {}),
+    ...(config.MYFATOORAH_WEBHOOK_SECRET ? { webhookSecret: config.MYFATOORAH_WEBHOOK_SECRET } : {}),
+  };
+  const entries: Array<Record<string, unknown>> = [mf];
+  if (!config.MYFATOORAH_TOKEN) {
+    for (const provider of availableProviders().filter((p) => p !== 'myfatoorah')) {
+      entries.push({ name: provider, provider, baseUrl: SANDBOX_BASE_URL });
+    }
+  }
+  const issues: string[] = [];
+  const list = entries
+    .map((entry) =>
+      checkAccount(entry, checkAccountSettings, placeholders, (key, message) =>
+        issues.push(
+          `${entry === mf ? `MYFATOORAH_${key.toUpperCase()}` : `sandbox account ${String(entry['name'])}, ${key}`}: ${message}`,
+        ),
+      ),
+    )
+    .filter((a) => a !== null);
+  if (issues.length > 0) throw new RentlinkError('CONFIG_INVALID', `invalid configuration:\n  ${issues.join('\n  ')}`);
+  return { defaultName: 'default', list };
 }
 
 /** `15m` → 900000. Units: ms, s, m, h, d. Returns null when it is not a duration. */

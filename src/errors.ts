@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'PROVIDER_RATE_LIMITED'
   | 'PROVIDER_UNAVAILABLE'
   | 'STATUS_MISMATCH'
+  /** A link or lease names an account the configuration no longer has. */
+  | 'ACCOUNT_UNKNOWN'
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'INVALID_STATE'

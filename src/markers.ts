@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
  * A small JSON file a process writes next to data it serves (the embedded Redis, the local sandbox), so
@@ -14,8 +14,10 @@ export function readMarker<T extends object>(path: string | null): T | null {
   }
 }
 
-export function writeMarker(path: string, value: object): void {
-  writeFileSync(path, JSON.stringify(value));
+/** Writes the marker; `mode` 0o600 for one that holds a secret (created with it, never readable by others). */
+export function writeMarker(path: string, value: object, mode = 0o644): void {
+  writeFileSync(path, JSON.stringify(value), { mode });
+  chmodSync(path, mode);
 }
 
 export function removeMarker(path: string): void {

@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import { and, desc, gt, inArray } from 'drizzle-orm';
+import { and, desc, gt, inArray, sql } from 'drizzle-orm';
 import { createStatusWorker } from '../jobs/check-status.js';
 import { createSendWorker } from '../jobs/send-link.js';
 import type { App } from './app.js';
@@ -7,51 +7,71 @@ import { events, paymentLinks } from './db/schema.js';
 import { RedisAdaptiveRateLimiter, type AdaptiveRateLimiter } from './ratelimit.js';
 
 export interface Workers {
-  send: Worker;
-  status: Worker;
-  limiter: AdaptiveRateLimiter;
+  send: Worker[];
+  status: Worker[];
+  /** The adaptive status-rate limiter of each account. */
+  limiters: Map<string, AdaptiveRateLimiter>;
   /** Stops taking jobs and waits for active ones, at most `timeoutMs`; then closes forcibly. */
   close(timeoutMs: number): Promise<void>;
 }
 
-/** Starts both queue workers with their own Redis connections (workers block). */
+/**
+ * Starts a send and a status worker per account, on their own Redis connections (workers block), each
+ * status worker with its account's own adaptive rate limiter: a 429 storm at one account does not
+ * slow another's checks.
+ */
 export function startWorkers(app: App): Workers {
   // BullMQ does not close connections it was given: keep them to disconnect on close.
-  const connections = [app.redis.connect(), app.redis.connect(), app.redis.connect()] as const;
-  const [limiterConnection, sendConnection, statusConnection] = connections;
-  const limiter = new RedisAdaptiveRateLimiter(limiterConnection, `${app.config.QUEUE_PREFIX}:status-pacer`, {
-    maxRate: app.config.STATUS_RATE_LIMIT_PER_SECOND,
-    onRate: (rate) => app.metrics.statusRate.set(rate),
-  });
-  const send = createSendWorker(app, sendConnection);
-  const status = createStatusWorker(app, statusConnection, limiter);
-  for (const [name, worker] of [
-    ['send', send],
-    ['status', status],
-  ] as const) {
-    worker.on('failed', (job, err) => {
-      const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : true;
-      app.logger[final ? 'error' : 'warn'](
-        { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
-        final ? 'job failed' : 'job attempt failed; will retry',
-      );
-    });
-    worker.on('error', (err) => app.logger.error({ queue: name, err: err.message }, 'worker error'));
+  const connections = [app.redis.connect()];
+  const connect = () => {
+    const connection = app.redis.connect();
+    connections.push(connection);
+    return connection;
+  };
+  const limiters = new Map<string, AdaptiveRateLimiter>();
+  const send: Worker[] = [];
+  const status: Worker[] = [];
+  for (const provider of app.registry.all()) {
+    const account = provider.account;
+    const limiter = new RedisAdaptiveRateLimiter(
+      connections[0]!,
+      `${app.config.QUEUE_PREFIX}:status-pacer:${account}`,
+      {
+        maxRate: app.config.STATUS_RATE_LIMIT_PER_SECOND,
+        onRate: (rate) => app.metrics.statusRate.set({ account }, rate),
+      },
+    );
+    limiters.set(account, limiter);
+    send.push(createSendWorker(app, connect(), account));
+    status.push(createStatusWorker(app, connect(), account, limiter));
   }
+  for (const worker of [...send, ...status]) watch(app, worker);
+  const all = [...send, ...status];
   return {
     send,
     status,
-    limiter,
+    limiters,
     close: async (timeoutMs) => {
-      const graceful = Promise.all([send.close(), status.close()]);
+      const graceful = Promise.all(all.map((w) => w.close()));
       const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
       if (timedOut) {
         app.logger.warn({ timeoutMs }, 'active jobs did not finish in time: closing forcibly (they will be retried)');
-        await Promise.all([send.close(true), status.close(true)]);
+        await Promise.all(all.map((w) => w.close(true)));
       }
       for (const c of connections) c.disconnect();
     },
   };
+}
+
+function watch(app: App, worker: Worker): void {
+  worker.on('failed', (job, err) => {
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : true;
+    app.logger[final ? 'error' : 'warn'](
+      { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+      final ? 'job failed' : 'job attempt failed; will retry',
+    );
+  });
+  worker.on('error', (err) => app.logger.error({ queue: worker.name, err: err.message }, 'worker error'));
 }
 
 export interface IdleOptions {
@@ -60,20 +80,22 @@ export interface IdleOptions {
   pollMs?: number;
 }
 
+const BUSY_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+/** Jobs not yet finished, over every queue of every account. */
+export async function pendingJobs(app: Pick<App, 'queues'>): Promise<number> {
+  const counts = await Promise.all(app.queues.all().map(({ queue }) => queue.getJobCounts(...BUSY_STATES)));
+  return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, n) => a + n, 0), 0);
+}
+
 /**
- * Waits until neither queue has waiting, active, delayed or prioritized jobs. Returns false when
+ * Waits until no queue has waiting, active, delayed or prioritized jobs. Returns false when
  * `timeoutMs` passed first. Real time on purpose: it waits for real work in flight.
  */
-export async function waitUntilIdle(app: App, options: IdleOptions): Promise<boolean> {
+export async function waitUntilIdle(app: Pick<App, 'queues'>, options: IdleOptions): Promise<boolean> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
-    const counts = await Promise.all(
-      [app.queues.send, app.queues.status].map((q) =>
-        q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
-      ),
-    );
-    const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
-    if (!busy) return true;
+    if ((await pendingJobs(app)) === 0) return true;
     if (performance.now() > deadline) return false;
     await delay(options.pollMs ?? 100);
   }
@@ -85,38 +107,60 @@ export interface RunSummary {
   linksAdopted: number;
   paid: number;
   expired: number;
+  failureCount: number;
+  /** The first failures, with their reasons (at most SUMMARY_ROWS; failureCount has them all). */
   failures: Array<{ chargeId: number | null; linkId: number | null; type: string; reason: string }>;
+  /** The links made in the run (at most SUMMARY_ROWS). */
   links: Array<{ id: number; reference: string; status: string; url: string | null; invoiceId: string | null }>;
 }
 
-/** What happened since event id `sinceEventId`: for `tick --wait` and the demo. */
+const SUMMARY_ROWS = 200;
+const FAILURE_TYPES = ['link.rejected', 'send.exhausted', 'send.unroutable', 'status.mismatch', 'link.canceled'];
+
+/** What happened since event id `sinceEventId`, from SQL aggregates: for `tick --wait` and the demo. */
 export function summarizeSince(app: Pick<App, 'db'>, sinceEventId: number): RunSummary {
-  const rows = app.db.select().from(events).where(gt(events.id, sinceEventId)).all();
-  const count = (type: string) => rows.filter((r) => r.type === type).length;
-  const failureTypes = ['link.rejected', 'send.exhausted', 'status.mismatch', 'link.canceled'];
-  const linkIds = [
-    ...new Set(
-      rows.filter((r) => r.type === 'link.created' || r.type === 'link.adopted').map((r) => r.linkId as number),
-    ),
-  ];
+  const counts = new Map(
+    app.db
+      .select({ type: events.type, n: sql<number>`COUNT(*)` })
+      .from(events)
+      .where(gt(events.id, sinceEventId))
+      .groupBy(events.type)
+      .all()
+      .map((r) => [r.type, r.n]),
+  );
+  const count = (type: string) => counts.get(type) ?? 0;
+  const failures = app.db
+    .select()
+    .from(events)
+    .where(and(gt(events.id, sinceEventId), inArray(events.type, FAILURE_TYPES)))
+    .orderBy(events.id)
+    .limit(SUMMARY_ROWS)
+    .all()
+    .map((r) => {
+      const details = JSON.parse(r.details) as Record<string, unknown>;
+      return {
+        chargeId: r.chargeId,
+        linkId: r.linkId,
+        type: r.type,
+        reason: String(details['reason'] ?? details['problem'] ?? ''),
+      };
+    });
+  const linkIds = app.db
+    .select({ id: events.linkId })
+    .from(events)
+    .where(and(gt(events.id, sinceEventId), inArray(events.type, ['link.created', 'link.adopted'])))
+    .orderBy(events.id)
+    .limit(SUMMARY_ROWS)
+    .all()
+    .map((r) => r.id as number);
   return {
     chargesCreated: count('charge.created'),
     linksCreated: count('link.created'),
     linksAdopted: count('link.adopted'),
     paid: count('charge.paid'),
     expired: count('link.expired'),
-    failures: rows
-      .filter((r) => failureTypes.includes(r.type))
-      .map((r) => ({
-        chargeId: r.chargeId,
-        linkId: r.linkId,
-        type: r.type,
-        reason: String(
-          (JSON.parse(r.details) as Record<string, unknown>)['reason'] ??
-            (JSON.parse(r.details) as Record<string, unknown>)['problem'] ??
-            '',
-        ),
-      })),
+    failureCount: FAILURE_TYPES.reduce((sum, t) => sum + count(t), 0),
+    failures,
     links:
       linkIds.length === 0
         ? []
@@ -129,7 +173,7 @@ export function summarizeSince(app: Pick<App, 'db'>, sinceEventId: number): RunS
               invoiceId: paymentLinks.providerLinkId,
             })
             .from(paymentLinks)
-            .where(and(inArray(paymentLinks.id, linkIds)))
+            .where(inArray(paymentLinks.id, linkIds))
             .all(),
   };
 }

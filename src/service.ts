@@ -26,29 +26,21 @@ export interface ServiceOptions {
 }
 
 /**
- * The whole worker in one process: tick on cron, both queue workers and the HTTP server. With the
- * sandbox provider, tenant callbacks default to this server so the pay page's redirect lands here.
+ * The whole worker in one process: tick on cron, every account's queue workers and the HTTP server.
+ * When every account is the built-in sandbox, tenant callbacks default to this server so the pay
+ * page's redirect lands here.
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const localUrl = `http://127.0.0.1:${options.config.HTTP_PORT}`;
-  const sandboxMode = !options.config.MYFATOORAH_TOKEN;
+  const sandboxOnly = options.config.accounts.list.every((a) => a.sandbox);
   const config =
-    sandboxMode && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
-  const app = await createApp({
-    config,
-    clock: options.clock,
-    logger,
-    sandboxWebhookUrl: `${localUrl}/webhooks/myfatoorah`,
-  });
+    sandboxOnly && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
+  const app = await createApp({ config, clock: options.clock, logger, webhookBase: localUrl });
   let workers: Workers | undefined;
   let http: HttpServer | undefined;
   try {
-    http = await listenHttp(
-      createHttpApp(app, app.webhookSecret, options.extraRoutes),
-      config.HTTP_PORT,
-      config.HTTP_HOST,
-    );
+    http = await listenHttp(createHttpApp(app, options.extraRoutes), config.HTTP_PORT, config.HTTP_HOST);
     logger.info({ url: http.url }, 'http server listening');
     workers = startWorkers(app);
     await runTick(app);

@@ -171,8 +171,8 @@ describe.skipIf(!hasChromium)('admin console in headless Chromium', () => {
 
     // The queue dashboard works behind the same session: its assets and XHR API load with the cookie.
     await page.goto(`${base}/admin/queues`);
-    await page.getByText('status', { exact: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
-    expect(await page.getByText('send', { exact: true }).count()).toBeGreaterThan(0);
+    await page.getByText('status-default', { exact: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.getByText('send-default', { exact: true }).count()).toBeGreaterThan(0);
     await page.close();
   });
 });

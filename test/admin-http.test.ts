@@ -216,7 +216,7 @@ describe('admin auth', () => {
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     const queues = await call('GET', '/admin/queues/api/queues', { headers });
     expect(queues.status).toBe(200);
-    expect(JSON.stringify(await queues.json())).toContain('"send"');
+    expect(JSON.stringify(await queues.json())).toContain('"send-default"');
   });
 });
 
@@ -348,13 +348,17 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/^rentlink_jobs\{queue="status",state="completed"\} [1-9]/m);
-    expect(text).toMatch(/^rentlink_jobs\{queue="send",state="failed"\} 0$/m); // retried above
-    expect(text).toMatch(/^rentlink_jobs\{queue="status",state="failed"\} 0$/m);
+    expect(text).toMatch(/^rentlink_jobs\{queue="status",account="default",state="completed"\} [1-9]/m);
+    expect(text).toMatch(/^rentlink_jobs\{queue="send",account="default",state="failed"\} 0$/m); // retried above
+    expect(text).toMatch(/^rentlink_jobs\{queue="status",account="default",state="failed"\} 0$/m);
     expect(text).toMatch(/^rentlink_charges\{status="paid"\} 1$/m);
     expect(text).toMatch(/^rentlink_charges\{status="scheduled"\} 0$/m);
-    expect(text).toMatch(/^rentlink_provider_calls_total\{endpoint="SendPayment",outcome="ok"\} [1-9]/m);
-    expect(text).toMatch(/^rentlink_provider_calls_total\{endpoint="SendPayment",outcome="rejected"\} 1$/m);
+    expect(text).toMatch(
+      /^rentlink_provider_calls_total\{provider="myfatoorah",account="default",endpoint="SendPayment",outcome="ok"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^rentlink_provider_calls_total\{provider="myfatoorah",account="default",endpoint="SendPayment",outcome="rejected"\} 1$/m,
+    );
     expect(text).toContain('rentlink_tick_seconds_bucket');
   });
 });

@@ -7,7 +7,10 @@ import { ManualClock } from '../src/time/clock.js';
 import { closeDb, openDb, type Db } from '../src/db/open.js';
 import { events, leases, tenants } from '../src/db/schema.js';
 import { RentlinkError } from '../src/errors.js';
+import { loadConfig } from '../src/config.js';
+import { createRegistry } from '../src/providers/registry.js';
 import {
+  contactRulesOf,
   formatImportIssues,
   ImportError,
   importLeases,
@@ -19,6 +22,8 @@ import {
 
 const EXAMPLE = readFileSync(new URL('../examples/leases.csv', import.meta.url), 'utf8');
 const HEADER = LEASE_CSV_COLUMNS.join(',');
+/** The accounts of a configuration without credentials (the sandbox ones), and their providers' rules. */
+const RULES = contactRulesOf(createRegistry(loadConfig({}).accounts, { clock: new ManualClock(0), timeoutMs: 1000 }));
 
 const GOOD: Record<LeaseCsvColumn, string> = {
   lease_ref: 'KW-TEST-1',
@@ -38,6 +43,8 @@ const GOOD: Record<LeaseCsvColumn, string> = {
   starts_on: '2026-01-01',
   ends_on: '',
   max_reissues: '',
+  account: '',
+  paid_through: '',
 };
 
 function csvLine(values: readonly string[]): string {
@@ -77,7 +84,7 @@ function count(table: 'tenants' | 'leases' | 'events'): number {
 
 function importFails(text: string): ImportIssue[] {
   try {
-    importLeases(db, clock, text);
+    importLeases(db, clock, text, RULES);
   } catch (err) {
     expect(err).toBeInstanceOf(ImportError);
     expect(err).toBeInstanceOf(RentlinkError);
@@ -97,7 +104,7 @@ function expectNothingWritten(): void {
 
 describe('importing the example file', () => {
   it('creates every lease with exact amounts, normalised mobiles and Arabic names intact', () => {
-    const summary = importLeases(db, clock, EXAMPLE);
+    const summary = importLeases(db, clock, EXAMPLE, RULES);
     expect(summary).toMatchObject({ created: 8, updated: 0, unchanged: 0 });
     expect(summary.leases).toHaveLength(8);
     expect(count('leases')).toBe(8);
@@ -147,7 +154,7 @@ describe('importing the example file', () => {
     const text =
       '\uFEFF' +
       [columns.join(','), line({ unit: 'Tower B\nFlat 9' }), line({ lease_ref: 'X-2', due_day: '40' })].join('\r\n');
-    const { errors } = parseLeasesCsv(text);
+    const { errors } = parseLeasesCsv(text, RULES);
     expect(errors).toEqual([
       { line: 4, field: 'due_day', message: 'due_day must be a whole number from 1 to 31, got 40' },
     ]);
@@ -156,7 +163,7 @@ describe('importing the example file', () => {
 
 describe('a bad field rejects the whole file', () => {
   it.each<[string, Partial<Record<LeaseCsvColumn, string>>, LeaseCsvColumn, RegExp]>([
-    ['invalid mobile', { mobile: '12' }, 'mobile', /3 to 11 digits/],
+    ['invalid mobile', { mobile: '12' }, 'mobile', /3 to 15 digits/],
     ['mobile too long', { mobile: '5123456789012' }, 'mobile', /3 to 11 digits/],
     ['mobile of another country', { mobile: '+966551234567' }, 'mobile', /country code other than/],
     ['unknown currency', { currency: 'XYZ' }, 'currency', /got XYZ/],
@@ -205,12 +212,46 @@ describe('a bad field rejects the whole file', () => {
   });
 
   it('missing column in the header', () => {
-    const columns = LEASE_CSV_COLUMNS.filter((c) => c !== 'mobile');
+    const columns = LEASE_CSV_COLUMNS.filter((c) => c !== 'unit');
     const text = [columns.join(','), csvLine(columns.map((c) => GOOD[c]))].join('\n');
-    expect(importFails(text)).toEqual([
-      { line: 1, field: 'mobile', message: 'column mobile is missing from the header' },
-    ]);
+    expect(importFails(text)).toEqual([{ line: 1, field: 'unit', message: 'column unit is missing from the header' }]);
     expectNothingWritten();
+  });
+
+  it('optional columns may be left out of the header', () => {
+    const optional = [
+      'email',
+      'mobile',
+      'mobile_country_code',
+      'language',
+      'lead_days',
+      'ends_on',
+      'max_reissues',
+      'account',
+      'paid_through',
+    ];
+    const columns = LEASE_CSV_COLUMNS.filter((c) => !optional.includes(c));
+    const text = [columns.join(','), csvLine(columns.map((c) => (c === 'channel' ? 'link' : GOOD[c])))].join('\n');
+    const summary = importLeases(db, clock, text, RULES);
+    expect(summary.created).toBe(1);
+    expect(db.select().from(leases).get()).toMatchObject({
+      leadDays: 0,
+      maxReissues: 2,
+      account: null,
+      paidThrough: null,
+    });
+  });
+
+  it("contact fields are checked by the lease's account's provider rules", () => {
+    // MyFatoorah (the default account) takes at most 11 digits: a 12-digit national number passes the
+    // generic check but not the provider's.
+    const issues = importFails(fileWithBadRow({ mobile: '512345678901' }));
+    expect(issues).toEqual([
+      { line: 3, field: 'mobile', message: expect.stringMatching(/3 to 11 digits .*MyFatoorah/) },
+    ]);
+    expect(importFails(fileWithBadRow({ account: 'nope' }))).toEqual([
+      { line: 3, field: 'account', message: expect.stringMatching(/account "nope" is not configured/) },
+    ]);
   });
 
   it('extra column in the header', () => {
@@ -253,6 +294,7 @@ describe('normalisation', () => {
         row({ lease_ref: 'A', mobile: '(+965) 5123-4567', mobile_country_code: '00965', language: 'AR' }),
         row({ lease_ref: 'B', mobile: '0096551234567', mobile_country_code: '965', channel: 'lnk', language: '' }),
       ].join('\n'),
+      RULES,
     );
     expect(errors).toEqual([]);
     expect(rows.map((r) => [r.mobile, r.mobileCountryCode, r.language, r.channel])).toEqual([
@@ -264,9 +306,9 @@ describe('normalisation', () => {
 
 describe('re-importing', () => {
   it('the same file changes nothing and duplicates nothing', () => {
-    importLeases(db, clock, EXAMPLE);
+    importLeases(db, clock, EXAMPLE, RULES);
     clock.advance(60_000);
-    const again = importLeases(db, clock, EXAMPLE);
+    const again = importLeases(db, clock, EXAMPLE, RULES);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 8 });
     expect({ tenants: count('tenants'), leases: count('leases'), events: count('events') }).toEqual({
       tenants: 8,
@@ -276,13 +318,13 @@ describe('re-importing', () => {
   });
 
   it('a changed mobile updates the tenant, keeps the lease state and records lease.updated', () => {
-    importLeases(db, clock, EXAMPLE);
+    importLeases(db, clock, EXAMPLE, RULES);
     db.update(leases).set({ state: 'paused' }).where(eq(leases.ref, 'KW-HWL-204')).run();
     clock.advance(60_000);
 
     const changed = EXAMPLE.replace('+965 6612 3456', '+965 6698 7654');
     expect(changed).not.toBe(EXAMPLE);
-    expect(importLeases(db, clock, changed)).toMatchObject({ created: 0, updated: 1, unchanged: 7 });
+    expect(importLeases(db, clock, changed, RULES)).toMatchObject({ created: 0, updated: 1, unchanged: 7 });
 
     const lease = db.select().from(leases).where(eq(leases.ref, 'KW-HWL-204')).get();
     expect(lease?.state).toBe('paused');

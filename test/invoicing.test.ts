@@ -2,10 +2,11 @@ import type { Job } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildLinkRequest } from '../jobs/send-link.js';
-import { loadChargeContext } from '../src/db/links.js';
+import { loadChargeContext } from '../src/db/queries.js';
 import { charges, events, paymentLinks } from '../src/db/schema.js';
-import { ensureLinkRow, noteCreateCall } from '../src/db/transitions.js';
-import { createDueCharges } from '../src/schedule/tick.js';
+import { ensureLinkRow, noteCreateCall } from '../src/db/links.js';
+import { createDueCharges, runTick } from '../src/schedule/tick.js';
+import { MINUTE } from '../src/time/clock.js';
 import { createHarness, csvOf, leaseLine, type Harness } from './helpers/harness.js';
 
 let h: Harness;
@@ -49,7 +50,8 @@ describe('tick → send queue → SendPayment', () => {
       CustomerReference: 'KW-1-2026-12-1',
       ExpiryDate: '2026-12-11T23:59:59',
     });
-    expect(String(sent[0]?.['CallBackUrl'])).toMatch(/\/callback\?ref=KW-1-2026-12-1$/);
+    // The reference and its token: a callback for a reference rentlink never sent does no work.
+    expect(String(sent[0]?.['CallBackUrl'])).toMatch(/\/callback\?ref=KW-1-2026-12-1&t=[A-Za-z0-9_-]{22}$/);
     expect(JSON.parse(String(sent[0]?.['UserDefinedField']))).toMatchObject({ lease: 'KW-1', period: '2026-12' });
     expect(sent[1]).toMatchObject({
       NotificationOption: 'EML',
@@ -107,16 +109,19 @@ describe('tick → send queue → SendPayment', () => {
         chargeId: found.charge.id,
         leaseId: found.lease.id,
         attempt: 1,
+        kind: 'first',
         reference: 'KW-CRASH-2026-12-1',
         provider: 'myfatoorah',
+        account: 'default',
         channel: 'both',
         expiresAt: Date.parse('2026-12-11T20:59:59Z'),
+        windowEndsAt: Date.parse('2026-12-11T20:59:59Z'),
       },
       h.clock.now(),
     );
     if (!link) throw new Error('no link');
     noteCreateCall(h.app.db, link.id, h.clock.now());
-    await h.app.provider.createLink(buildLinkRequest(h.app, found, link));
+    await h.app.registry.get('default').createLink(buildLinkRequest(h.app, found, link));
 
     await h.tickAndSettle();
     expect(h.sandbox.invoicesByReference('KW-CRASH-2026-12-1')).toHaveLength(1);
@@ -139,7 +144,7 @@ describe('tick → send queue → SendPayment', () => {
     );
     h.sandbox.injectFault('SendPayment', { kind: 'rate-limit', retryAfter: '0' }, 1);
     // Completed sends are removed from Redis at once: catch the job as it completes.
-    const completed = new Promise<Job>((resolve) => h.startWorkers().send.once('completed', (job) => resolve(job)));
+    const completed = new Promise<Job>((resolve) => h.startWorkers().send[0]?.once('completed', (job) => resolve(job)));
     await h.tickAndSettle();
     expect(h.sandbox.invoicesByReference('KW-FLAKY-2026-12-1')).toHaveLength(1);
     expect(h.app.db.select().from(paymentLinks).get()).toMatchObject({ status: 'open' });
@@ -172,7 +177,7 @@ describe('tick → send queue → SendPayment', () => {
     expect(charge?.status).toBe('failed');
     expect(charge?.statusReason).toContain('CustomerMobile: Mobile number is not valid');
     expect(sendRequests(h)).toHaveLength(1);
-    const job = await h.app.queues.send.getJob('send-1-1');
+    const job = await h.app.queues.send('default').getJob('send-1-1');
     expect(await job?.getState()).toBe('failed');
     expect(job?.failedReason).toContain('Mobile number is not valid');
     await h.tickAndSettle();
@@ -191,13 +196,31 @@ describe('tick → send queue → SendPayment', () => {
   it('rebuilds lost queue work from SQLite: a wiped Redis loses nothing', async () => {
     h = await createHarness({ now: '2026-11-27T06:00:00Z' });
     h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-WIPE' })));
-    await h.app.queues.send.pause();
+    await h.app.queues.send('default').pause();
     h.startWorkers();
-    await (await import('../src/schedule/tick.js')).runTick(h.app);
-    await h.app.queues.send.obliterate({ force: true });
-    await h.app.queues.send.resume();
-    await h.tickAndSettle();
+    expect((await runTick(h.app)).sendJobs).toBe(1);
+    await h.wipeRedis();
+    await h.app.queues.send('default').resume();
+    const rebuilt = await h.tickAndSettle();
+    expect(rebuilt).toMatchObject({ rebuilt: true, sendJobs: 1 });
     expect(h.sandbox.invoices()).toHaveLength(1);
     expect(h.app.db.select().from(paymentLinks).get()?.status).toBe('open');
+  });
+
+  it('a send job lost from a Redis that kept its data is queued again once REQUEUE_AFTER has passed', async () => {
+    h = await createHarness({ now: '2026-11-27T06:00:00Z', env: { REQUEUE_AFTER: '10m' } });
+    h.importCsv(csvOf(leaseLine({ lease_ref: 'KW-LOST-JOB' })));
+    await h.app.queues.send('default').pause();
+    h.startWorkers();
+    expect((await runTick(h.app)).sendJobs).toBe(1);
+    await h.app.queues.send('default').remove('send-1-1');
+    await h.app.queues.send('default').resume();
+    // Still within REQUEUE_AFTER: the tick trusts the noted job and adds nothing.
+    expect(await h.tickAndSettle()).toMatchObject({ sendJobs: 0, requeued: 0 });
+    expect(h.sandbox.invoices()).toHaveLength(0);
+    h.clock.advance(11 * MINUTE);
+    expect(await h.tickAndSettle()).toMatchObject({ requeued: 1 });
+    expect(h.sandbox.invoices()).toHaveLength(1);
+    expect(h.app.db.select().from(events).where(eq(events.type, 'job.requeued')).all()).toHaveLength(1);
   });
 });

@@ -41,7 +41,7 @@ describe('adaptive status rate limit', () => {
     const calls = h.sandbox.requests.filter((r) => r.endpoint === 'GetPaymentStatus');
     const ok = calls.filter((r) => r.status === 200).length;
     const links = h.app.db.select().from(paymentLinks).all();
-    const counts = await h.app.queues.status.getJobCounts('failed', 'completed');
+    const counts = await h.app.queues.status('default').getJobCounts('failed', 'completed');
     const figures = {
       seconds: Number(seconds.toFixed(1)),
       calls: calls.length,

@@ -27,7 +27,9 @@ describe('rentlink start', () => {
     try {
       const health = await fetch(`${service.http.url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ ok: true, sqlite: 'ok', redis: 'ok', provider: 'sandbox' });
+      expect(await health.json()).toMatchObject({ ok: true, sqlite: 'ok', redis: 'ok' });
+      // Without credentials every account is the built-in sandbox.
+      expect(service.app.registry.all().every((p) => p.sandbox)).toBe(true);
       // Without PUBLIC_BASE_URL, sandbox links call back to this server.
       expect(service.app.config.PUBLIC_BASE_URL).toBe(`http://127.0.0.1:${port}`);
     } finally {

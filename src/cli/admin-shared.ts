@@ -1,17 +1,31 @@
 import { createApp, type App } from '../app.js';
 import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
+import type { Config } from '../config.js';
 import { RentlinkError } from '../errors.js';
+import { createRegistry, type AccountRegistry } from '../providers/registry.js';
 import { commandEnv, text } from './shared.js';
 
 /** Plumbing for the operator commands: opening what a command needs and closing it again. */
 
-/** For commands that touch SQLite only: no Redis, no provider. */
-export async function withDb(fn: (ctx: { db: Db; clock: Clock }) => void | Promise<void>): Promise<void> {
+/** What a SQLite-only command gets: the accounts are known (their rules), but no provider is called. */
+export interface DbContext {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  registry: AccountRegistry;
+}
+
+/** For commands that touch SQLite only: no Redis, no provider call. */
+export async function withDb(fn: (ctx: DbContext) => void | Promise<void>): Promise<void> {
   const env = commandEnv();
   const db = openDb(env.config.DATABASE_PATH);
   try {
-    await fn({ db, clock: env.clock });
+    const registry = createRegistry(env.config.accounts, {
+      clock: env.clock,
+      timeoutMs: env.config.PROVIDER_TIMEOUT_MS,
+    });
+    await fn({ db, clock: env.clock, config: env.config, registry });
   } finally {
     closeDb(db);
   }

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { listCharges, reissueCharge, showCharge, voidCharge, type ChargeRow } from '../operations/charges.js';
+import {
+  listCharges,
+  reissueCharge,
+  reviewDoublePaymentOf,
+  showCharge,
+  voidCharge,
+  type ChargeRow,
+} from '../operations/charges.js';
 import { chargeNotFound } from '../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
@@ -39,6 +46,7 @@ function registerJobCommands(program: Command): void {
             lease: j.leaseRef ?? '',
             tenant: j.tenantName ?? '',
             period: j.period ?? '',
+            account: j.account,
             charge_status: j.chargeStatus ?? '',
             attempts: j.attemptsMade,
             failed_at: j.failedAt ?? '',
@@ -92,7 +100,10 @@ function registerChargeCommands(program: Command): void {
     .command('list')
     .description('list charges, newest period first')
     .option('--period <YYYY-MM>', 'only this period')
-    .option('--status <status>', 'scheduled, invoiced, paid, expired, failed or void')
+    .option(
+      '--status <status>',
+      'scheduled, invoiced, paid, expired, failed, void, or double-paid (paid more than once)',
+    )
     .option('--lease <ref>', 'only this lease')
     .option('--format <format>', 'table, json or csv', 'table')
     .action((opts: { period?: string; status?: string; lease?: string; format: string }) =>
@@ -125,10 +136,13 @@ function registerChargeCommands(program: Command): void {
           detail.links.map((l) => ({
             attempt: l.attempt,
             id: l.id,
+            kind: l.kind,
             reference: l.reference,
+            provider: l.provider,
+            account: l.account,
             channel: l.channel,
             status: l.status,
-            invoice: l.providerLinkId ?? '',
+            provider_link: l.providerLinkId ?? '',
             expires: new Date(l.expiresAt).toISOString(),
             polls: l.pollCount,
             payment: l.paymentId ?? '',
@@ -180,6 +194,19 @@ function registerChargeCommands(program: Command): void {
         process.stdout.write(`charge ${chargeId} voided\n`);
       }),
     );
+
+  charges
+    .command('settle-double')
+    .description('mark a double payment as dealt with (refunded, or kept as credit): it leaves the attention list')
+    .argument('<id>', 'charge id')
+    .requiredOption('--reason <text>', 'what was done (required), for the audit trail')
+    .action((id: string, opts: { reason: string }) =>
+      withDb((ctx) => {
+        const chargeId = parseChargeId(id);
+        reviewDoublePaymentOf(ctx, chargeId, opts.reason);
+        process.stdout.write(`charge ${chargeId}: double payment settled\n`);
+      }),
+    );
 }
 
 /** The columns a person needs to scan a list; JSON/CSV get every field. */
@@ -192,11 +219,15 @@ export function chargeTableRow(c: ChargeRow): Record<string, unknown> {
     period: c.period,
     due: c.dueDate,
     amount: `${c.amount} ${c.currency}`,
-    status: c.status,
+    status: c.extraPayments > 0 ? `${c.status} (paid ${c.extraPayments + 1}×)` : c.status,
     reissues: c.reissueCount,
+    account: c.account ?? '',
     link: c.linkStatus ?? '',
     paid_at: c.paidAt ?? '',
-    reason: c.statusReason ?? '',
+    reason:
+      c.extraPayments > 0 && !c.doubleReviewed
+        ? `double payment of ${c.extraPaid} ${c.currency} to settle`
+        : (c.statusReason ?? ''),
   };
 }
 

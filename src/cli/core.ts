@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
-import { ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
+import { contactRulesOf, ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
 import { openDb, closeDb } from '../db/open.js';
 import { toDecimalString } from '../money.js';
 import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';
@@ -10,6 +10,7 @@ import { runTick } from '../schedule/tick.js';
 import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseDuration } from '../config.js';
+import { createRegistry } from '../providers/registry.js';
 import { commandEnv, parseFormat, printRows, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
@@ -58,7 +59,11 @@ export function registerCoreCommands(program: Command): void {
       const env = commandEnv();
       const db = openDb(env.config.DATABASE_PATH);
       try {
-        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'));
+        const registry = createRegistry(env.config.accounts, {
+          clock: env.clock,
+          timeoutMs: env.config.PROVIDER_TIMEOUT_MS,
+        });
+        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'), contactRulesOf(registry));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -115,7 +120,7 @@ export function registerCoreCommands(program: Command): void {
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
-        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'));
+        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'), contactRulesOf(app.registry));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );

@@ -1,92 +1,540 @@
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import {
+  chargeDoublePaid,
+  chargeExpired,
+  chargeFailed,
+  chargeInvoiced,
+  chargeNextLink,
+  chargePaid,
+  chargeReopened,
+  type LinkIds,
+} from './charges.js';
+import { recordEvent, type DbOrTx } from './events.js';
 import type { Db } from './open.js';
 import {
   charges,
   leases,
+  OPEN_LINK_STATUSES,
   paymentLinks,
-  tenants,
-  type Charge,
-  type Lease,
+  type Actor,
+  type Channel,
+  type LinkKind,
   type PaymentLink,
-  type Tenant,
 } from './schema.js';
 
-/** A charge with the lease and tenant it belongs to: what a send job needs to build a request. */
-export interface ChargeContext {
-  charge: Charge;
-  lease: Lease;
-  tenant: Tenant;
+/**
+ * The `payment_links` table: each attempt to collect a charge. Every status change of a link lives
+ * here, in one transaction with its events (and the charge change it implies, through charges.ts).
+ * Each is safe to run twice: it checks the state it expects and changes nothing when that is gone.
+ */
+
+/** Deterministic, unique and readable: a retry of the same attempt reuses it, a new attempt gets a new one. */
+export function linkReference(leaseRef: string, period: string, attempt: number): string {
+  return `${leaseRef}-${period}-${attempt}`;
 }
 
-export function loadChargeContext(db: Db, chargeId: number): ChargeContext | null {
-  const row = db
-    .select({ charge: charges, lease: leases, tenant: tenants })
-    .from(charges)
-    .innerJoin(leases, eq(leases.id, charges.leaseId))
-    .innerJoin(tenants, eq(tenants.id, leases.tenantId))
-    .where(eq(charges.id, chargeId))
+export interface NewLink {
+  chargeId: number;
+  leaseId: number;
+  attempt: number;
+  kind: LinkKind;
+  reference: string;
+  provider: string;
+  account: string;
+  channel: Channel;
+  expiresAt: number;
+  windowEndsAt: number;
+}
+
+/** Inserts the link row as `creating`, before any provider call. */
+export function insertLinkRow(tx: DbOrTx, link: NewLink, actor: Actor, now: number): PaymentLink {
+  const row = tx
+    .insert(paymentLinks)
+    .values({ ...link, status: 'creating', createdAt: now, updatedAt: now })
+    .returning()
     .get();
-  return row ?? null;
+  recordEvent(tx, {
+    at: now,
+    type: 'link.creating',
+    actor,
+    leaseId: link.leaseId,
+    chargeId: link.chargeId,
+    linkId: row.id,
+    details: {
+      attempt: link.attempt,
+      kind: link.kind,
+      reference: link.reference,
+      account: link.account,
+      channel: link.channel,
+      expiresAt: new Date(link.expiresAt).toISOString(),
+    },
+  });
+  return row;
 }
 
-export function getLink(db: Db, linkId: number): PaymentLink | null {
-  return db.select().from(paymentLinks).where(eq(paymentLinks.id, linkId)).get() ?? null;
-}
-
-export function getLinkByAttempt(db: Db, chargeId: number, attempt: number): PaymentLink | null {
-  return (
-    db
+/**
+ * Returns the link row for (charge, attempt), inserting it as `creating` if it does not exist yet.
+ * Returns null when another link of the charge may still change (invariant: one at a time).
+ */
+export function ensureLinkRow(db: Db, link: NewLink, now: number): PaymentLink | null {
+  return db.transaction((tx) => {
+    const existing = tx
       .select()
       .from(paymentLinks)
-      .where(and(eq(paymentLinks.chargeId, chargeId), eq(paymentLinks.attempt, attempt)))
-      .get() ?? null
-  );
-}
-
-/** The charge's link that may still change (`creating` or `open`), if any: at most one exists. */
-export function getOpenLink(db: Db, chargeId: number): PaymentLink | null {
-  return (
-    db
-      .select()
+      .where(and(eq(paymentLinks.chargeId, link.chargeId), eq(paymentLinks.attempt, link.attempt)))
+      .get();
+    if (existing) return existing;
+    const other = tx
+      .select({ id: paymentLinks.id })
       .from(paymentLinks)
-      .where(and(eq(paymentLinks.chargeId, chargeId), inArray(paymentLinks.status, ['creating', 'open'])))
-      .get() ?? null
-  );
+      .where(and(eq(paymentLinks.chargeId, link.chargeId), inArray(paymentLinks.status, OPEN_LINK_STATUSES)))
+      .get();
+    if (other) return null;
+    return insertLinkRow(tx, link, 'worker', now);
+  });
 }
 
-export function findLinkByInvoiceId(db: Db, invoiceId: string): PaymentLink | null {
-  return db.select().from(paymentLinks).where(eq(paymentLinks.providerLinkId, invoiceId)).get() ?? null;
+/** Counts a createLink call before it is made, so a retry knows the outcome may be uncertain. */
+export function noteCreateCall(db: Db, linkId: number, now: number): void {
+  db.update(paymentLinks)
+    .set({ createCalls: sql`${paymentLinks.createCalls} + 1`, updatedAt: now })
+    .where(eq(paymentLinks.id, linkId))
+    .run();
 }
 
-export function findLinkByReference(db: Db, reference: string): PaymentLink | null {
-  return db.select().from(paymentLinks).where(eq(paymentLinks.reference, reference)).get() ?? null;
+export interface OpenedLink {
+  linkId: number;
+  leaseId: number;
+  providerLinkId: string;
+  url: string | null;
+  /** The expiry the provider applied, when it capped what was asked. */
+  expiresAt: number | null;
+  nextCheckAt: number;
+  /** `created` by this call, or `adopted` after a lookup found the link of an uncertain earlier call. */
+  how: 'created' | 'adopted';
+  details?: Record<string, unknown>;
 }
 
-export function findLinkByPaymentId(db: Db, paymentId: string): PaymentLink | null {
-  return db.select().from(paymentLinks).where(eq(paymentLinks.paymentId, paymentId)).get() ?? null;
+/** creating → open, and the charge → invoiced (no more sends). No-op when the link is no longer `creating`. */
+export function markLinkOpen(db: Db, opened: OpenedLink, now: number): boolean {
+  return db.transaction((tx) => {
+    const updated = tx
+      .update(paymentLinks)
+      .set({
+        status: 'open',
+        providerLinkId: opened.providerLinkId,
+        url: opened.url,
+        ...(opened.expiresAt !== null ? { expiresAt: opened.expiresAt } : {}),
+        nextCheckAt: opened.nextCheckAt,
+        checkJob: null,
+        checkQueuedAt: null,
+        lastError: null,
+        updatedAt: now,
+      })
+      .where(and(eq(paymentLinks.id, opened.linkId), eq(paymentLinks.status, 'creating')))
+      .returning({ chargeId: paymentLinks.chargeId })
+      .get();
+    if (!updated) return false;
+    chargeInvoiced(tx, updated.chargeId, now);
+    recordEvent(tx, {
+      at: now,
+      type: opened.how === 'created' ? 'link.created' : 'link.adopted',
+      actor: 'worker',
+      leaseId: opened.leaseId,
+      chargeId: updated.chargeId,
+      linkId: opened.linkId,
+      details: { invoiceId: opened.providerLinkId, url: opened.url, ...opened.details },
+    });
+    return true;
+  });
 }
 
-/** Charges that need a link: due, unpaid, and with no open link. The attempt is 1 + reissues. */
-export function chargesNeedingSend(db: Db): Array<{ chargeId: number; attempt: number }> {
-  return db
-    .select({ chargeId: charges.id, attempt: sql<number>`${charges.reissueCount} + 1` })
-    .from(charges)
-    .innerJoin(leases, eq(leases.id, charges.leaseId))
+/** The provider refused the request for good: link and charge `failed` with the provider's message. */
+export function markLinkRejected(db: Db, ids: LinkIds, reason: string, now: number): void {
+  db.transaction((tx) => {
+    const updated = tx
+      .update(paymentLinks)
+      .set({ status: 'failed', lastError: reason, updatedAt: now })
+      .where(and(eq(paymentLinks.id, ids.linkId), eq(paymentLinks.status, 'creating')))
+      .run();
+    if (updated.changes === 0) return;
+    chargeFailed(tx, ids.chargeId, reason, now);
+    recordEvent(tx, { at: now, type: 'link.rejected', actor: 'worker', ...ids, details: { reason } });
+  });
+}
+
+/**
+ * A send gave up after its last attempt on transient errors. The link stays `creating` (its invoice may
+ * exist: a re-run looks it up first) and the charge becomes `failed` so the operator sees it.
+ */
+export function markSendExhausted(db: Db, ids: LinkIds, reason: string, now: number): void {
+  db.transaction((tx) => {
+    if (!chargeFailed(tx, ids.chargeId, reason, now)) return;
+    recordEvent(tx, { at: now, type: 'send.exhausted', actor: 'worker', ...ids, details: { reason } });
+  });
+}
+
+/**
+ * An operator re-runs a failed send: the charge goes back in line for its current attempt and a link
+ * the provider refused is `creating` again, so the send re-reads lease and tenant (fixed meanwhile) and
+ * looks its reference up before creating. Returns false when the charge is not failed.
+ */
+export function reopenFailedSend(db: Db, chargeId: number, actor: Actor, reason: string, now: number): boolean {
+  return db.transaction((tx) => {
+    const charge = tx.select().from(charges).where(eq(charges.id, chargeId)).get();
+    if (!charge || !chargeReopened(tx, charge, actor, reason, now)) return false;
+    tx.update(paymentLinks)
+      .set({ status: 'creating', lastError: null, updatedAt: now })
+      .where(
+        and(
+          eq(paymentLinks.chargeId, chargeId),
+          eq(paymentLinks.attempt, charge.linkAttempt),
+          eq(paymentLinks.status, 'failed'),
+        ),
+      )
+      .run();
+    return true;
+  });
+}
+
+/** Records a transient failure on the link, for the operator; the job will be retried. */
+export function noteLinkError(db: Db, linkId: number, message: string, now: number): void {
+  db.update(paymentLinks).set({ lastError: message, updatedAt: now }).where(eq(paymentLinks.id, linkId)).run();
+}
+
+// ------------------------------------------------------------------------------------------------
+// What a status check may change.
+// ------------------------------------------------------------------------------------------------
+
+/** What the provider said about a payment, for the link row and the events. */
+export interface PaymentFacts {
+  paymentId: string | null;
+  method: string | null;
+  amountMinor: number | null;
+  paidAt: number | null;
+  rawStatus: string;
+  paidMoreThanOnce: boolean;
+  details: Record<string, unknown>;
+}
+
+/** When a superseded link is looked at next (now, to cancel it at the provider; or after its own expiry). */
+export type SupersedePlan = (link: PaymentLink) => number | null;
+
+export type PaidOutcome = 'paid' | 'double-paid' | 'already-paid';
+
+/**
+ * The link was paid. If its charge is still collectable the charge is paid too, and any other link of
+ * the charge that may still change is superseded. If the charge was already paid through another link,
+ * or voided, the money is a double payment: the link is paid, the charge counts an extra payment for
+ * the operator, and nothing else changes (a paid charge never changes again).
+ */
+export function markLinkPaid(
+  db: Db,
+  linkId: number,
+  facts: PaymentFacts,
+  supersede: SupersedePlan,
+  now: number,
+): PaidOutcome {
+  return db.transaction((tx) => {
+    const link = tx.select().from(paymentLinks).where(eq(paymentLinks.id, linkId)).get();
+    if (!link) return 'already-paid';
+    const charge = tx.select().from(charges).where(eq(charges.id, link.chargeId)).get();
+    if (!charge) return 'already-paid';
+    const ids = { leaseId: charge.leaseId, chargeId: charge.id, linkId };
+    const amount = facts.amountMinor ?? charge.amountMinor;
+    const details = {
+      paymentId: facts.paymentId,
+      method: facts.method,
+      amountMinor: facts.amountMinor,
+      providerStatus: facts.rawStatus,
+      wasLinkStatus: link.status,
+      ...facts.details,
+    };
+    if (link.status === 'paid') {
+      // Seen again: only news when the provider now reports a second payment on the same link.
+      if (facts.paidMoreThanOnce) recordDuplicateOnLink(tx, ids, amount, details, now);
+      return 'already-paid';
+    }
+    tx.update(paymentLinks)
+      .set({
+        status: 'paid',
+        paymentId: facts.paymentId,
+        gateway: facts.method,
+        paidAmountMinor: facts.amountMinor,
+        paidAt: facts.paidAt ?? now,
+        nextCheckAt: null,
+        checkJob: null,
+        checkQueuedAt: null,
+        lastError: null,
+        updatedAt: now,
+      })
+      .where(eq(paymentLinks.id, linkId))
+      .run();
+    recordEvent(tx, { at: now, type: 'link.paid', actor: 'worker', ...ids, details });
+    if (facts.paidMoreThanOnce) recordDuplicateOnLink(tx, ids, amount, details, now);
+    if (!chargePaid(tx, ids, facts.paidAt ?? now, { paymentId: facts.paymentId, viaAttempt: link.attempt }, now)) {
+      const why =
+        charge.status === 'void' ? 'payment on a voided charge' : 'charge was already paid through another link';
+      chargeDoublePaid(tx, ids, amount, { reason: why, ...details }, now);
+      return 'double-paid';
+    }
+    for (const other of openLinksOf(tx, charge.id, linkId)) {
+      closeSupersededLink(
+        tx,
+        other,
+        { leaseId: charge.leaseId, reason: `charge paid through attempt ${link.attempt}` },
+        supersede,
+        'worker',
+        now,
+      );
+    }
+    return 'paid';
+  });
+}
+
+function recordDuplicateOnLink(tx: DbOrTx, ids: LinkIds, amount: number, details: object, now: number) {
+  const fresh = recordEvent(tx, {
+    at: now,
+    type: 'payment.duplicate_seen',
+    actor: 'worker',
+    ...ids,
+    dedupeKey: `duplicate-on-link:${ids.linkId}`,
+    details: { reason: 'the provider reports more than one payment on this link' },
+  });
+  if (fresh) chargeDoublePaid(tx, ids, amount, { reason: 'the tenant paid this link more than once', ...details }, now);
+}
+
+function openLinksOf(tx: DbOrTx, chargeId: number, exceptLinkId: number): PaymentLink[] {
+  return tx
+    .select()
+    .from(paymentLinks)
     .where(
       and(
-        inArray(charges.status, ['scheduled', 'invoiced']),
-        eq(leases.state, 'active'),
-        sql`NOT EXISTS (SELECT 1 FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id} AND ${paymentLinks.status} = 'open')`,
+        eq(paymentLinks.chargeId, chargeId),
+        ne(paymentLinks.id, exceptLinkId),
+        inArray(paymentLinks.status, OPEN_LINK_STATUSES),
       ),
     )
     .all();
 }
 
-/** Open links whose next check time has come (the poll plan sets it, including one right after expiry). */
-export function linksDueForCheck(db: Db, now: number): Array<{ linkId: number; nextCheckAt: number }> {
-  return db
-    .select({ linkId: paymentLinks.id, nextCheckAt: sql<number>`${paymentLinks.nextCheckAt}` })
-    .from(paymentLinks)
-    .where(and(eq(paymentLinks.status, 'open'), lte(paymentLinks.nextCheckAt, now)))
-    .all();
+/**
+ * Closes a link that may still change because another link (or the operator) took over: `canceled`,
+ * with the check its provider needs next (cancel it there now, or one look after its own expiry, since
+ * a MyFatoorah invoice stays payable until then).
+ */
+export function closeSupersededLink(
+  tx: DbOrTx,
+  link: PaymentLink,
+  why: { leaseId: number; reason: string },
+  supersede: SupersedePlan,
+  actor: Actor,
+  now: number,
+): void {
+  tx.update(paymentLinks)
+    .set({
+      status: 'canceled',
+      nextCheckAt: supersede(link),
+      checkJob: null,
+      checkQueuedAt: null,
+      lastError: why.reason,
+      updatedAt: now,
+    })
+    .where(eq(paymentLinks.id, link.id))
+    .run();
+  recordEvent(tx, {
+    at: now,
+    type: 'link.superseded',
+    actor,
+    leaseId: why.leaseId,
+    chargeId: link.chargeId,
+    linkId: link.id,
+    details: { reason: why.reason, attempt: link.attempt, invoiceId: link.providerLinkId, wasStatus: link.status },
+  });
+}
+
+/** The link that replaces an expired one, decided by the status job before the transaction. */
+export interface NextLinkPlan {
+  kind: 'reissue' | 'renewal';
+  link: Omit<NewLink, 'attempt' | 'reference' | 'kind' | 'chargeId' | 'leaseId'>;
+}
+
+export type ExpiredOutcome =
+  | { outcome: 'next-link'; kind: 'reissue' | 'renewal'; attempt: number; account: string }
+  | { outcome: 'charge-expired' }
+  | { outcome: 'noop' };
+
+/**
+ * The link's expiry passed unpaid (confirmed by a check past expiry + grace). The link becomes
+ * `expired`, with one final check planned for a late payment. The charge gets its next link — a renewal
+ * (provider-capped validity, not counted) or a reissue while the lease's reissues last — created here as
+ * `creating` for the send job; otherwise the charge becomes `expired` too.
+ */
+export function markLinkExpired(
+  db: Db,
+  linkId: number,
+  facts: { rawStatus: string; finalCheckAt: number | null; plan: (reissuesLeft: boolean) => NextLinkPlan | null },
+  now: number,
+): ExpiredOutcome {
+  return db.transaction((tx): ExpiredOutcome => {
+    const link = tx.select().from(paymentLinks).where(eq(paymentLinks.id, linkId)).get();
+    if (!link || link.status !== 'open') return { outcome: 'noop' };
+    const row = tx
+      .select({ charge: charges, lease: leases })
+      .from(charges)
+      .innerJoin(leases, eq(leases.id, charges.leaseId))
+      .where(eq(charges.id, link.chargeId))
+      .get();
+    if (!row) return { outcome: 'noop' };
+    const { charge, lease } = row;
+    const ids = { leaseId: charge.leaseId, chargeId: charge.id, linkId };
+    tx.update(paymentLinks)
+      .set({ status: 'expired', nextCheckAt: facts.finalCheckAt, checkJob: null, checkQueuedAt: null, updatedAt: now })
+      .where(eq(paymentLinks.id, linkId))
+      .run();
+    recordEvent(tx, {
+      at: now,
+      type: 'link.expired',
+      actor: 'worker',
+      ...ids,
+      details: { providerStatus: facts.rawStatus, expiresAt: new Date(link.expiresAt).toISOString() },
+    });
+    const current =
+      link.attempt === charge.linkAttempt && (charge.status === 'invoiced' || charge.status === 'scheduled');
+    if (!current) return { outcome: 'noop' };
+    const next = facts.plan(charge.reissueCount < lease.maxReissues);
+    if (!next) {
+      chargeExpired(tx, ids, charge.linkAttempt, lease.maxReissues, now);
+      return { outcome: 'charge-expired' };
+    }
+    const attempt = chargeNextLink(tx, charge, next.kind, 'invoiced', now);
+    insertLinkRow(
+      tx,
+      {
+        ...next.link,
+        chargeId: charge.id,
+        leaseId: lease.id,
+        attempt,
+        kind: next.kind,
+        reference: linkReference(lease.ref, charge.period, attempt),
+      },
+      'worker',
+      now,
+    );
+    recordEvent(tx, {
+      at: now,
+      type: next.kind === 'renewal' ? 'charge.renewal' : 'charge.reissue',
+      actor: 'worker',
+      ...ids,
+      details: {
+        nextAttempt: attempt,
+        reissuesUsed: charge.reissueCount + (next.kind === 'reissue' ? 1 : 0),
+        maxReissues: lease.maxReissues,
+      },
+    });
+    return { outcome: 'next-link', kind: next.kind, attempt, account: next.link.account };
+  });
+}
+
+/** The provider canceled the link on its own: closed, and the charge waits for the operator. */
+export function markLinkCanceledByProvider(db: Db, linkId: number, rawStatus: string, now: number): boolean {
+  return db.transaction((tx) => {
+    const link = tx
+      .update(paymentLinks)
+      .set({
+        status: 'canceled',
+        canceledAtProvider: now,
+        nextCheckAt: null,
+        checkJob: null,
+        checkQueuedAt: null,
+        updatedAt: now,
+      })
+      .where(and(eq(paymentLinks.id, linkId), eq(paymentLinks.status, 'open')))
+      .returning()
+      .get();
+    if (!link) return false;
+    const reason = 'the link was canceled at the provider; reissue or void the charge';
+    chargeFailed(tx, link.chargeId, reason, now);
+    const leaseId = tx.select({ leaseId: charges.leaseId }).from(charges).where(eq(charges.id, link.chargeId)).get();
+    recordEvent(tx, {
+      at: now,
+      type: 'link.canceled',
+      actor: 'worker',
+      leaseId: leaseId?.leaseId ?? null,
+      chargeId: link.chargeId,
+      linkId,
+      details: { providerStatus: rawStatus, reason },
+    });
+    return true;
+  });
+}
+
+/** An open link is still pending: count the check and plan the next one. */
+export function recordPendingCheck(
+  db: Db,
+  link: PaymentLink,
+  nextCheckAt: number,
+  now: number,
+  lastError: string | null = null,
+): void {
+  db.update(paymentLinks)
+    .set({
+      pollCount: sql`${paymentLinks.pollCount} + 1`,
+      nextCheckAt,
+      checkJob: null,
+      checkQueuedAt: null,
+      lastError,
+      updatedAt: now,
+    })
+    .where(and(eq(paymentLinks.id, link.id), eq(paymentLinks.status, 'open')))
+    .run();
+}
+
+/** A closed (expired or superseded) link was checked and is unpaid: its next check, or none. */
+export function recordClosedCheck(db: Db, link: PaymentLink, nextCheckAt: number | null, now: number): void {
+  db.update(paymentLinks)
+    .set({
+      pollCount: sql`${paymentLinks.pollCount} + 1`,
+      nextCheckAt,
+      checkJob: null,
+      checkQueuedAt: null,
+      updatedAt: now,
+    })
+    .where(and(eq(paymentLinks.id, link.id), inArray(paymentLinks.status, ['expired', 'canceled'])))
+    .run();
+}
+
+/** The provider confirmed it closed a superseded link. */
+export function noteCanceledAtProvider(db: Db, linkId: number, now: number): void {
+  db.update(paymentLinks).set({ canceledAtProvider: now, updatedAt: now }).where(eq(paymentLinks.id, linkId)).run();
+}
+
+/**
+ * A superseded link that was still `creating` (its create outcome uncertain) turned out to exist at the
+ * provider: record its id, so it is checked — and canceled where possible — like any other.
+ */
+export function adoptSupersededLink(
+  db: Db,
+  linkId: number,
+  providerLinkId: string,
+  url: string | null,
+  now: number,
+): void {
+  db.transaction((tx) => {
+    const link = tx
+      .update(paymentLinks)
+      .set({ providerLinkId, url, updatedAt: now })
+      .where(and(eq(paymentLinks.id, linkId), eq(paymentLinks.status, 'canceled')))
+      .returning()
+      .get();
+    if (!link) return;
+    recordEvent(tx, {
+      at: now,
+      type: 'link.adopted',
+      actor: 'worker',
+      chargeId: link.chargeId,
+      linkId,
+      details: { invoiceId: providerLinkId, note: 'a superseded link was found at the provider by its reference' },
+    });
+  });
 }

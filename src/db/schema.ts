@@ -152,6 +152,11 @@ export const paymentLinks = sqliteTable(
     url: text('url'),
     /** Instant the link stops being payable. */
     expiresAt: integer('expires_at').notNull(),
+    /**
+     * When the lease wants the tenant able to pay until (due date or reissue day + valid days). Later than
+     * expiresAt only where the provider caps a link's validity (paymennt: 7 days): renewals cover the rest.
+     */
+    windowEndsAt: integer('window_ends_at'),
     /** How many times createLink was called for this row: > 0 means a retry must look up first. */
     createCalls: integer('create_calls').notNull().default(0),
     paymentId: text('payment_id'),

@@ -1,9 +1,11 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
+import { callbackTokenValid } from '../callbacks.js';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../db/events.js';
-import { findLinkByReference, loadChargeContext } from '../db/links.js';
+import { findLinkByReference, loadChargeContext } from '../db/queries.js';
 import type { Language } from '../db/schema.js';
+import { callbackKey } from '../db/settings.js';
 import { queueHintedCheck } from './hints.js';
 
 const TEXT = {
@@ -22,30 +24,45 @@ const TEXT = {
 } as const;
 
 /**
- * `GET /callback?ref=<our reference>&paymentId=…` — where MyFatoorah sends the tenant's browser
- * (CallBackUrl; ErrorUrl adds `error=1`). Answers a small page in the tenant's language and queues an
- * immediate status check by PaymentId. It never marks anything paid by itself.
+ * `GET /callback?ref=<our reference>&t=<token>` — where the provider sends the tenant's browser after
+ * paying (MyFatoorah appends `paymentId`; ErrorUrl adds `error=1`). It answers a small page in the
+ * tenant's language and only hints: it queues a status check of that link through its account. Its
+ * cost is bounded however it is called: without a valid token (an HMAC of the reference) nothing is
+ * looked up, queued or written; with one, the link is found by our reference only (never by the
+ * caller's paymentId), at most two hint checks are pending per link, and at most one event row is
+ * written per link and outcome.
  */
 export function registerCallback(app: Hono, ctx: AppContext): void {
+  let key: string | null = null;
   app.get('/callback', async (c) => {
     const reference = c.req.query('ref') ?? '';
-    const paymentId = c.req.query('paymentId') ?? c.req.query('PaymentId') ?? null;
     const failed = c.req.query('error') === '1';
-    const link = reference ? findLinkByReference(ctx.db, reference) : null;
+    key ??= callbackKey(ctx.db, ctx.clock.now());
+    if (!reference || !callbackTokenValid(key, reference, c.req.query('t'))) {
+      ctx.metrics.rejectedRequests.inc({ route: 'callback', reason: 'unknown reference or bad token' });
+      return c.html(resultPage('en', failed), 200);
+    }
+    const link = findLinkByReference(ctx.db, reference);
     const found = link ? loadChargeContext(ctx.db, link.chargeId) : null;
-    const now = ctx.clock.now();
+    if (!link || !found) return c.html(resultPage('en', failed), 200);
     recordEvent(ctx.db, {
-      at: now,
-      type: link ? 'callback.received' : 'callback.unmatched',
+      at: ctx.clock.now(),
+      type: 'callback.received',
       actor: 'callback',
-      leaseId: found?.lease.id ?? null,
-      chargeId: link?.chargeId ?? null,
-      linkId: link?.id ?? null,
-      details: { reference, paymentId, failed },
+      leaseId: found.lease.id,
+      chargeId: link.chargeId,
+      linkId: link.id,
+      dedupeKey: `callback:${link.id}:${failed ? 'error' : 'ok'}`,
+      details: { reference, failed, paymentId: cleanPaymentId(c.req.query('paymentId') ?? c.req.query('PaymentId')) },
     });
-    if (link) await queueHintedCheck(ctx, link, `callback|${link.id}|${paymentId ?? ''}`, paymentId);
-    return c.html(resultPage(found?.tenant.language ?? 'en', failed), 200);
+    await queueHintedCheck(ctx, link);
+    return c.html(resultPage(found.tenant.language, failed), 200);
   });
+}
+
+/** A provider's payment id is digits (MyFatoorah) or short tokens; anything else is not worth keeping. */
+function cleanPaymentId(value: string | undefined): string | null {
+  return value && /^[A-Za-z0-9_-]{1,40}$/.test(value) ? value : null;
 }
 
 function resultPage(language: Language, failed: boolean) {

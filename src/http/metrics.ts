@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { App } from '../app.js';
 import { CHARGE_STATUSES } from '../db/schema.js';
-import { chargeCountsByStatus } from '../operations/charges.js';
+import { chargeCountsByStatus, doublePaymentCounts } from '../operations/charges.js';
 
 /** BullMQ 6 has no separate `paused` state: a paused queue's jobs stay `waiting`. */
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -14,12 +14,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function jobCounts(app: App): Promise<Array<{ queue: string; counts: Record<string, number> }> | null> {
-  const queues = [
-    ['send', app.queues.send],
-    ['status', app.queues.status],
-  ] as const;
-  const all = Promise.all(queues.map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) })));
+async function jobCounts(
+  app: App,
+): Promise<Array<{ queue: string; account: string; counts: Record<string, number> }> | null> {
+  const all = Promise.all(
+    app.queues.all().map(async ({ kind, account, queue }) => ({
+      queue: kind,
+      account,
+      counts: await queue.getJobCounts(...JOB_STATES),
+    })),
+  );
   return withTimeout(all, REDIS_TIMEOUT_MS).catch(() => null);
 }
 
@@ -30,12 +34,15 @@ async function jobCounts(app: App): Promise<Array<{ queue: string; counts: Recor
 export async function fillGauges(app: App): Promise<void> {
   const jobs = await jobCounts(app);
   const byStatus = chargeCountsByStatus(app.db);
+  const doubles = doublePaymentCounts(app.db);
   app.metrics.jobs.reset();
-  for (const { queue, counts } of jobs ?? []) {
-    for (const state of JOB_STATES) app.metrics.jobs.set({ queue, state }, counts[state] ?? 0);
+  for (const { queue, account, counts } of jobs ?? []) {
+    for (const state of JOB_STATES) app.metrics.jobs.set({ queue, account, state }, counts[state] ?? 0);
   }
   // Every status is always present (0 included) so dashboards and alerts never see a series vanish.
   for (const status of CHARGE_STATUSES) app.metrics.charges.set({ status }, byStatus[status] ?? 0);
+  app.metrics.doublePayments.set({ state: 'to_review' }, doubles.toReview);
+  app.metrics.doublePayments.set({ state: 'reviewed' }, doubles.reviewed);
 }
 
 /**

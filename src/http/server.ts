@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import type { App } from '../app.js';
 import { pingDb } from '../db/open.js';
 import { registerCallback } from './callback.js';
-import { registerWebhook } from './webhook.js';
+import { registerWebhooks } from './webhook.js';
 
 export interface HttpServer {
   url: string;
@@ -17,7 +17,7 @@ export interface HttpServer {
 export type RouteRegistrar = (http: Hono, app: App) => void;
 
 /** The worker's HTTP app: health, tenant callbacks, provider webhooks, plus registered extras. */
-export function createHttpApp(app: App, webhookSecret: string | undefined, extras: RouteRegistrar[] = []): Hono {
+export function createHttpApp(app: App, extras: RouteRegistrar[] = []): Hono {
   const http = new Hono();
   http.get('/healthz', async (c) => {
     const sqlite = pingDb(app.db);
@@ -26,12 +26,17 @@ export function createHttpApp(app: App, webhookSecret: string | undefined, extra
       () => false,
     );
     return c.json(
-      { ok: sqlite && redis, sqlite: sqlite ? 'ok' : 'down', redis: redis ? 'ok' : 'down', provider: app.provider.id },
+      {
+        ok: sqlite && redis,
+        sqlite: sqlite ? 'ok' : 'down',
+        redis: redis ? 'ok' : 'down',
+        accounts: app.registry.all().map((p) => p.account),
+      },
       sqlite && redis ? 200 : 503,
     );
   });
   registerCallback(http, app);
-  registerWebhook(http, app, webhookSecret);
+  registerWebhooks(http, app);
   for (const register of extras) register(http, app);
   http.onError((err, c) => {
     app.logger.error({ err: err.message, path: c.req.path }, 'http handler failed');

@@ -1,74 +1,95 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../db/events.js';
-import { findLinkByInvoiceId, findLinkByReference } from '../db/links.js';
-import { MYFATOORAH_SIGNATURE_HEADER, verifyMyFatoorahWebhook } from '../providers/myfatoorah/webhook.js';
+import { findLinkByProviderId, findLinkByReference } from '../db/queries.js';
+import type { PaymentLink } from '../db/schema.js';
+import { PROVIDER_IDS, type PaymentProvider, type WebhookHint, type WebhookResult } from '../providers/types.js';
 import { queueHintedCheck } from './hints.js';
+import { throttledWarning } from './throttled-log.js';
 
 /**
- * `POST /webhooks/myfatoorah`: verifies `MyFatoorah-Signature` (HMAC-SHA256, constant-time compare).
- * A bad or missing signature gets 401 and changes nothing but an audit event. A good one is recorded
- * once (replays are deduped on invoice, payment and status) and queues an immediate status check.
- * Answers fast: no provider call happens here.
+ * `POST /webhooks/:provider` and `/webhooks/:provider/:account`: each provider module verifies its own
+ * signature (constant time) over the body exactly as received. Verify first, then record: a request
+ * that fails verification (or names no configured account) gets 401/404 and writes nothing — it is
+ * counted in `rentlink_rejected_requests_total` and logged at most once a minute. A verified webhook is
+ * recorded once (replays are deduped on the provider's own identifiers) and queues an immediate status
+ * check through the link's account. Answers fast: no provider call happens here.
  */
-export function registerWebhook(app: Hono, ctx: AppContext, secret: string | undefined): void {
-  app.post('/webhooks/myfatoorah', async (c) => {
-    const now = ctx.clock.now();
-    if (!secret) {
-      ctx.logger.warn('webhook received but MYFATOORAH_WEBHOOK_SECRET is not set: refused');
-      return c.json({ error: 'webhooks are not configured (set MYFATOORAH_WEBHOOK_SECRET)' }, 503);
+export function registerWebhooks(app: Hono, ctx: AppContext): void {
+  const warn = throttledWarning(ctx.logger, 60_000);
+  const refuse = (c: Context, status: 401 | 404, reason: string) => {
+    ctx.metrics.rejectedRequests.inc({ route: 'webhook', reason });
+    warn(`webhook refused: ${reason}`, { path: c.req.path });
+    return c.json({ error: reason }, status);
+  };
+  const handle = async (c: Context) => {
+    const candidates = accountsFor(ctx, c.req.param('provider') ?? '', c.req.param('account'));
+    if (candidates.length === 0) return refuse(c, 404, 'no such provider or account');
+    const request = { headers: lowerCaseHeaders(c.req.raw.headers), rawBody: await c.req.text() };
+    const { provider, result } = verify(candidates, request);
+    if (result.kind === 'bad-signature') return refuse(c, 401, result.reason);
+    if (result.kind === 'ignored') {
+      ctx.metrics.rejectedRequests.inc({ route: 'webhook', reason: 'ignored' });
+      return c.json({ ok: true, ignored: result.reason });
     }
-    const raw = await c.req.text();
-    const otherEvent = v2EventCodeOtherThanPayment(raw);
-    if (otherEvent !== null) {
-      // Refund, supplier and other events sign other fields and ask nothing of rentlink: acknowledge
-      // them (so MyFatoorah stops retrying) and record that they came, without acting on them.
-      recordEvent(ctx.db, {
-        at: now,
-        type: 'webhook.ignored',
-        actor: 'webhook',
-        details: { eventCode: otherEvent, bytes: raw.length },
-      });
-      return c.json({ ok: true, ignored: true });
-    }
-    const hint = verifyMyFatoorahWebhook(raw, c.req.header(MYFATOORAH_SIGNATURE_HEADER), secret);
-    if (!hint) {
-      recordEvent(ctx.db, {
-        at: now,
-        type: 'webhook.rejected',
-        actor: 'webhook',
-        details: {
-          reason: c.req.header(MYFATOORAH_SIGNATURE_HEADER) ? 'signature does not match' : 'signature header missing',
-          bytes: raw.length,
-        },
-      });
-      ctx.logger.warn('webhook with a bad or missing signature: 401');
-      return c.json({ error: 'invalid signature' }, 401);
-    }
-    const link =
-      (hint.invoiceId ? findLinkByInvoiceId(ctx.db, hint.invoiceId) : null) ??
-      (hint.reference ? findLinkByReference(ctx.db, hint.reference) : null);
-    const fresh = recordEvent(ctx.db, {
-      at: now,
-      type: link ? 'webhook.received' : 'webhook.unmatched',
-      actor: 'webhook',
-      chargeId: link?.chargeId ?? null,
-      linkId: link?.id ?? null,
-      dedupeKey: `myfatoorah:${hint.dedupeKey}`,
-      details: { ...hint },
-    });
-    if (!fresh) return c.json({ ok: true, duplicate: true });
-    if (link) await queueHintedCheck(ctx, link, `webhook|${hint.dedupeKey}`, hint.paymentId);
-    return c.json({ ok: true });
-  });
+    return accept(c, ctx, provider, result.hint);
+  };
+  app.post('/webhooks/:provider', handle);
+  app.post('/webhooks/:provider/:account', handle);
 }
 
-/** The `Event.Code` of a V2 webhook that is not PAYMENT_STATUS_CHANGED (1); null otherwise. */
-function v2EventCodeOtherThanPayment(raw: string): number | null {
-  try {
-    const code = (JSON.parse(raw) as { Event?: { Code?: unknown } }).Event?.Code;
-    return typeof code === 'number' && code !== 1 ? code : null;
-  } catch {
-    return null;
+/** The accounts a webhook may come from: the named one, or every account of the provider. */
+function accountsFor(ctx: AppContext, provider: string, account: string | undefined): PaymentProvider[] {
+  if (!(PROVIDER_IDS as readonly string[]).includes(provider)) return [];
+  const ofProvider = ctx.registry.all().filter((p) => p.id === provider);
+  return account === undefined ? ofProvider : ofProvider.filter((p) => p.account === account);
+}
+
+/** The first account whose secret verifies the request; otherwise the most telling refusal. */
+function verify(
+  candidates: PaymentProvider[],
+  request: { headers: Record<string, string>; rawBody: string },
+): { provider: PaymentProvider; result: WebhookResult } {
+  let fallback: { provider: PaymentProvider; result: WebhookResult } | null = null;
+  for (const provider of candidates) {
+    const result = provider.parseWebhook(request);
+    if (result.kind === 'hint') return { provider, result };
+    if (result.kind === 'ignored' || !fallback) fallback = { provider, result };
   }
+  return fallback as { provider: PaymentProvider; result: WebhookResult };
+}
+
+async function accept(c: Context, ctx: AppContext, provider: PaymentProvider, hint: WebhookHint) {
+  const link = linkOf(ctx, provider, hint);
+  const fresh = recordEvent(ctx.db, {
+    at: ctx.clock.now(),
+    type: link ? 'webhook.received' : 'webhook.unmatched',
+    actor: 'webhook',
+    chargeId: link?.chargeId ?? null,
+    linkId: link?.id ?? null,
+    dedupeKey: `${provider.id}:${provider.account}:${hint.dedupeKey}`,
+    details: {
+      account: provider.account,
+      providerLinkId: hint.providerLinkId,
+      reference: hint.reference,
+      ...hint.summary,
+    },
+  });
+  if (!fresh) return c.json({ ok: true, duplicate: true });
+  if (link) await queueHintedCheck(ctx, link);
+  return c.json({ ok: true });
+}
+
+/** The link the hint is about, within the verifying account: by the provider's id, else by our reference. */
+function linkOf(ctx: AppContext, provider: PaymentProvider, hint: WebhookHint): PaymentLink | null {
+  const byId = hint.providerLinkId ? findLinkByProviderId(ctx.db, provider.account, hint.providerLinkId) : null;
+  if (byId) return byId;
+  const byReference = hint.reference ? findLinkByReference(ctx.db, hint.reference) : null;
+  return byReference?.account === provider.account ? byReference : null;
+}
+
+function lowerCaseHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => (out[key.toLowerCase()] = value));
+  return out;
 }

@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Clock } from '../time/clock.js';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
+import { chargeNextLink, chargeVoided, markSendsQueued, reviewDoublePayment } from '../db/charges.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
+import { closeSupersededLink, insertLinkRow, linkReference } from '../db/links.js';
 import type { Db } from '../db/open.js';
 import {
   CHARGE_STATUSES,
@@ -16,10 +17,13 @@ import {
 import { RentlinkError } from '../errors.js';
 import { instantToZonedParts } from '../time/periods.js';
 import { sendJobId, sendJobOptions } from '../queues.js';
+import { reissuePlan } from '../schedule/link-plan.js';
+import { checkTimings, supersededCheckAt } from '../schedule/poll-plan.js';
 import {
   assertChargeStatus,
   assertPeriod,
   chargeNotFound,
+  DOUBLE_PAID,
   cleanReason,
   leaseNotFound,
   selectChargeRows,
@@ -45,7 +49,10 @@ export interface ChargeFilter {
 export function listCharges(db: Db, filter: ChargeFilter = {}): ChargeRow[] {
   const conditions: SQL[] = [];
   if (filter.period !== undefined) conditions.push(eq(charges.period, assertPeriod(filter.period)));
-  if (filter.status !== undefined) conditions.push(eq(charges.status, assertChargeStatus(filter.status)));
+  if (filter.status !== undefined) {
+    const status = assertChargeStatus(filter.status);
+    conditions.push(status === DOUBLE_PAID ? gt(charges.extraPayments, 0) : eq(charges.status, status));
+  }
   if (filter.leaseRef !== undefined) {
     // An unknown ref is almost always a typo: say so instead of printing an empty list.
     const lease = db.select({ id: leases.id }).from(leases).where(eq(leases.ref, filter.leaseRef)).get();
@@ -111,13 +118,17 @@ function parseDetails(text: string): Record<string, unknown> {
   }
 }
 
+/** What the charge operations need: the database, the time, and the accounts (for superseded links). */
+export type ActionContext = Pick<AppContext, 'db' | 'clock' | 'registry' | 'config'>;
+
 /**
  * A new link for the charge now, even past the lease's max_reissues (the operator decides). Refused
  * for a paid or void charge and for a lease that is not active (the send job would skip it). In one
- * transaction: the open link, if any, is closed as `canceled`; reissue_count + 1; the charge becomes
- * `invoiced` when a link of it ever reached the provider, else `scheduled` (so a `failed` or `expired`
- * charge is collectable again). Then the send job for the new attempt is queued; should that fail,
- * the next tick queues the same job from SQLite.
+ * transaction: the link that may still change, if any, is superseded (canceled at its provider where
+ * possible, otherwise checked once after its own expiry, since it stays payable there); the new
+ * attempt's link row is written (the lease's account now, REISSUE_CHANNEL, valid from today); the
+ * charge counts a reissue and is collectable again. Then the send is queued; should that fail, the
+ * next tick queues it from SQLite.
  */
 export async function reissueCharge(
   ctx: AppContext,
@@ -128,33 +139,37 @@ export async function reissueCharge(
   const result = ctx.db.transaction(
     (tx) => {
       const charge = loadForAction(tx, id, 'reissue');
-      const lease = tx
-        .select({ ref: leases.ref, state: leases.state })
-        .from(leases)
-        .where(eq(leases.id, charge.leaseId))
-        .get();
-      if (lease && lease.state !== 'active') {
+      const lease = tx.select().from(leases).where(eq(leases.id, charge.leaseId)).get();
+      if (!lease) throw chargeNotFound(id);
+      if (lease.state !== 'active') {
         throw new RentlinkError(
           'INVALID_STATE',
           `charge ${id} cannot be reissued: lease ${lease.ref} is ${lease.state}${lease.state === 'paused' ? ' (resume it first)' : ''}`,
         );
       }
-      const canceled = closeOpenLink(tx, charge, 'superseded by operator reissue', now);
-      const reachedProvider = tx
-        .select({ id: paymentLinks.id })
+      const canceled = supersedeOpenLink(ctx, tx, charge, 'superseded by operator reissue', now);
+      const previous = tx
+        .select()
         .from(paymentLinks)
-        .where(and(eq(paymentLinks.chargeId, id), isNotNull(paymentLinks.providerLinkId)))
+        .where(eq(paymentLinks.chargeId, id))
+        .orderBy(desc(paymentLinks.attempt))
+        .limit(1)
         .get();
-      const attempt = charge.reissueCount + 2;
-      tx.update(charges)
-        .set({
-          reissueCount: charge.reissueCount + 1,
-          status: reachedProvider ? 'invoiced' : 'scheduled',
-          statusReason: null,
-          updatedAt: now,
-        })
-        .where(eq(charges.id, id))
-        .run();
+      const plan = reissuePlan(ctx.registry, ctx.config, lease, previous ?? null, now);
+      const attempt = chargeNextLink(tx, charge, 'reissue', previous?.providerLinkId ? 'invoiced' : 'scheduled', now);
+      insertLinkRow(
+        tx,
+        {
+          ...plan.link,
+          chargeId: id,
+          leaseId: lease.id,
+          attempt,
+          kind: 'reissue',
+          reference: linkReference(lease.ref, charge.period, attempt),
+        },
+        'admin',
+        now,
+      );
       recordEvent(tx, {
         at: now,
         type: 'charge.reissued',
@@ -169,20 +184,17 @@ export async function reissueCharge(
           canceledLinkId: canceled?.id ?? null,
         },
       });
-      return { attempt, canceledLinkId: canceled?.id ?? null };
+      return { attempt, account: plan.link.account, canceledLinkId: canceled?.id ?? null, earlier: previous };
     },
     { behavior: 'immediate' },
   );
-  await ctx.queues.send.add(
-    'send',
-    { chargeId: id, attempt: result.attempt },
-    {
-      ...sendJobOptions(ctx.config),
-      jobId: sendJobId(id, result.attempt),
-    },
-  );
+  const jobId = sendJobId(id, result.attempt);
+  await ctx.queues
+    .send(result.account)
+    .add('send', { chargeId: id, attempt: result.attempt }, { ...sendJobOptions(ctx.config), jobId });
+  markSendsQueued(ctx.db, [{ chargeId: id, attempt: result.attempt, jobId }], now);
   await dropSupersededSendJobs(ctx, id, result.attempt);
-  return result;
+  return { attempt: result.attempt, canceledLinkId: result.canceledLinkId };
 }
 
 /**
@@ -190,26 +202,30 @@ export async function reissueCharge(
  * `jobs failed` to what still needs the operator (their history stays in `events`).
  */
 async function dropSupersededSendJobs(ctx: AppContext, chargeId: number, attempt: number): Promise<void> {
-  for (let earlier = 1; earlier < attempt; earlier++) {
-    const job = await ctx.queues.send.getJob(sendJobId(chargeId, earlier));
-    if (job && (await job.getState()) === 'failed') await job.remove().catch(() => undefined);
+  for (const { kind, queue } of ctx.queues.all()) {
+    if (kind !== 'send') continue;
+    for (let earlier = 1; earlier < attempt; earlier++) {
+      const job = await queue.getJob(sendJobId(chargeId, earlier));
+      if (job && (await job.getState()) === 'failed') await job.remove().catch(() => undefined);
+    }
   }
 }
 
 /**
- * Closes the charge for good: status `void` with the reason, its open link `canceled` (the status job
- * skips links that are not open and the tick only sends for scheduled/invoiced charges, so nothing is
- * sent or polled again). Refused for a paid charge; the reason is required.
+ * Closes the charge for good: status `void` with the reason, and its link that may still change is
+ * superseded (canceled at its provider where possible; where not, checked once after its expiry: a
+ * payment made on it anyway is recorded as a double payment). Refused for a paid charge; the reason
+ * is required.
  */
-export function voidCharge(ctx: { db: Db; clock: Clock }, id: number, reason: string): void {
+export function voidCharge(ctx: ActionContext, id: number, reason: string): void {
   const why = cleanReason(reason);
   if (!why) throw new RentlinkError('INVALID_INPUT', `a reason is required to void charge ${id}`);
   const now = ctx.clock.now();
   ctx.db.transaction(
     (tx) => {
       const charge = loadForAction(tx, id, 'void');
-      const canceled = closeOpenLink(tx, charge, `charge voided by operator: ${why}`, now);
-      tx.update(charges).set({ status: 'void', statusReason: why, updatedAt: now }).where(eq(charges.id, id)).run();
+      const canceled = supersedeOpenLink(ctx, tx, charge, `charge voided by operator: ${why}`, now);
+      chargeVoided(tx, id, why, now);
       recordEvent(tx, {
         at: now,
         type: 'charge.voided',
@@ -222,6 +238,26 @@ export function voidCharge(ctx: { db: Db; clock: Clock }, id: number, reason: st
     },
     { behavior: 'immediate' },
   );
+}
+
+/**
+ * The operator settled a charge's double payment (refunded the tenant, or kept it as credit): it
+ * leaves the attention list; the report keeps counting it as money received twice.
+ */
+export function reviewDoublePaymentOf(ctx: Pick<AppContext, 'db' | 'clock'>, id: number, reason: string): void {
+  const why = cleanReason(reason);
+  if (!why)
+    throw new RentlinkError('INVALID_INPUT', `a reason is required to settle the double payment of charge ${id}`);
+  const charge = ctx.db.select().from(charges).where(eq(charges.id, id)).get();
+  if (!charge) throw chargeNotFound(id);
+  if (!reviewDoublePayment(ctx.db, id, why, ctx.clock.now())) {
+    throw new RentlinkError(
+      'INVALID_STATE',
+      charge.extraPayments === 0
+        ? `charge ${id} was not paid twice`
+        : `the double payment of charge ${id} is already settled`,
+    );
+  }
 }
 
 /** Reads the charge and refuses the action when the charge is missing, paid or void. */
@@ -243,30 +279,29 @@ function loadForAction(tx: DbOrTx, id: number, action: 'reissue' | 'void'): Char
   return charge;
 }
 
-/** Cancels the charge's link that may still change (at most one exists), with an event; returns it. */
-function closeOpenLink(tx: DbOrTx, charge: Charge, why: string, now: number): PaymentLink | null {
+/** Supersedes the charge's link that may still change (at most one exists); returns it. */
+function supersedeOpenLink(
+  ctx: ActionContext,
+  tx: DbOrTx,
+  charge: Charge,
+  why: string,
+  now: number,
+): PaymentLink | null {
   const link = tx
-    .update(paymentLinks)
-    .set({ status: 'canceled', nextCheckAt: null, lastError: why, updatedAt: now })
+    .select()
+    .from(paymentLinks)
     .where(and(eq(paymentLinks.chargeId, charge.id), inArray(paymentLinks.status, OPEN_LINK_STATUSES)))
-    .returning()
     .get();
   if (!link) return null;
-  recordEvent(tx, {
-    at: now,
-    type: 'link.canceled',
-    actor: 'admin',
-    leaseId: charge.leaseId,
-    chargeId: charge.id,
-    linkId: link.id,
-    details: { reason: why, attempt: link.attempt, invoiceId: link.providerLinkId },
-  });
+  const plan = supersededCheckAt(ctx.registry, checkTimings(ctx.config), now);
+  closeSupersededLink(tx, link, { leaseId: charge.leaseId, reason: why }, plan, 'admin', now);
   return link;
 }
 
 /**
- * What the operator should look at: failed charges (with their reason), expired ones, and charges
- * still scheduled/invoiced after their due date (a local date, compared with today in the lease's zone).
+ * What the operator should look at: money received twice and not yet settled, failed charges (with
+ * their reason), expired ones, and charges still scheduled/invoiced after their due date (a local
+ * date, compared with today in the lease's zone).
  */
 export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
   // Due dates are local to each lease: "overdue" means before today in that lease's time zone. SQL
@@ -285,15 +320,32 @@ export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
     or(
       inArray(charges.status, ['failed', 'expired']),
       and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, tomorrowUtc)),
+      and(gt(charges.extraPayments, 0), isNull(charges.extraReviewedAt)),
     ),
   )
-    .filter((row) => row.status === 'failed' || row.status === 'expired' || isOverdue(row))
+    .filter((row) => row.status === 'failed' || row.status === 'expired' || needsDoubleReview(row) || isOverdue(row))
     .sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
 }
 
-/** Failed first (something is broken), then expired, then merely overdue. */
+const needsDoubleReview = (row: ChargeRow) => row.extraPayments > 0 && !row.doubleReviewed;
+
+/** Money to give back first, then failed (something is broken), then expired, then merely overdue. */
 function attentionRank(row: ChargeRow): number {
-  return row.status === 'failed' ? 0 : row.status === 'expired' ? 1 : 2;
+  if (needsDoubleReview(row)) return 0;
+  return row.status === 'failed' ? 1 : row.status === 'expired' ? 2 : 3;
+}
+
+/** Charges paid more than once: still to review, and settled by an operator. */
+export function doublePaymentCounts(db: Db): { toReview: number; reviewed: number } {
+  const row = db
+    .select({
+      toReview: sql<number>`COALESCE(SUM(CASE WHEN ${charges.extraReviewedAt} IS NULL THEN 1 ELSE 0 END), 0)`,
+      reviewed: sql<number>`COALESCE(SUM(CASE WHEN ${charges.extraReviewedAt} IS NOT NULL THEN 1 ELSE 0 END), 0)`,
+    })
+    .from(charges)
+    .where(gt(charges.extraPayments, 0))
+    .get();
+  return { toReview: row?.toReview ?? 0, reviewed: row?.reviewed ?? 0 };
 }
 
 /** Charges by status (all statuses, zeros included): for metrics and the dashboard. */

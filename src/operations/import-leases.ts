@@ -5,16 +5,41 @@ import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
 import { leases, tenants } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
+import { LOOK_NOW } from '../db/leases.js';
+import type { AccountRegistry } from '../providers/registry.js';
 import {
   checkRow,
   LEASE_CSV_COLUMNS,
+  REQUIRED_LEASE_COLUMNS,
   shown,
+  type ContactRules,
   type ImportIssue,
   type LeaseCsvColumn,
   type LeaseRow,
 } from './lease-rows.js';
 
-export { LEASE_CSV_COLUMNS, type ImportIssue, type LeaseCsvColumn, type LeaseRow } from './lease-rows.js';
+export {
+  LEASE_CSV_COLUMNS,
+  type ContactRules,
+  type ImportIssue,
+  type LeaseCsvColumn,
+  type LeaseRow,
+} from './lease-rows.js';
+
+/** The configured accounts' rules for a lease file: which accounts exist, and each provider's contact rules. */
+export function contactRulesOf(registry: AccountRegistry): ContactRules {
+  return {
+    unknownAccount: (account) =>
+      registry.has(account)
+        ? null
+        : `account "${account}" is not configured (configured: ${registry
+            .all()
+            .map((p) => p.account)
+            .join(', ')}); leave it empty for the default account`,
+    problems: (account, contact, channel, currency) =>
+      registry.forLease(account).contactProblems(contact, channel, currency),
+  };
+}
 
 export interface ImportSummary {
   created: number;
@@ -92,7 +117,7 @@ function checkHeader(header: CsvRecord | undefined, issues: ImportIssue[]): Leas
       issues.push({ line: header.line, field: name, message: `column ${name} appears twice in the header` });
     }
   });
-  for (const column of LEASE_CSV_COLUMNS) {
+  for (const column of REQUIRED_LEASE_COLUMNS) {
     if (!names.includes(column))
       issues.push({ line: header.line, field: column, message: `column ${column} is missing from the header` });
   }
@@ -104,7 +129,7 @@ function checkHeader(header: CsvRecord | undefined, issues: ImportIssue[]): Leas
  * that passed, which is only meaningful when `errors` is empty. A bad header stops the row checks
  * (the rows cannot be read against it).
  */
-export function parseLeasesCsv(text: string): { rows: LeaseRow[]; errors: ImportIssue[] } {
+export function parseLeasesCsv(text: string, rules: ContactRules): { rows: LeaseRow[]; errors: ImportIssue[] } {
   const errors: ImportIssue[] = [];
   const [header, ...records] = readRecords(text, errors);
   if (errors.length > 0) return { rows: [], errors };
@@ -123,7 +148,10 @@ export function parseLeasesCsv(text: string): { rows: LeaseRow[]; errors: Import
       });
       continue;
     }
-    const raw = Object.fromEntries(columns.map((c, i) => [c, fields[i] ?? ''])) as Record<LeaseCsvColumn, string>;
+    // Optional columns left out of the header read as empty.
+    const raw = Object.fromEntries(
+      LEASE_CSV_COLUMNS.map((c) => [c, columns.includes(c) ? (fields[columns.indexOf(c)] ?? '') : '']),
+    ) as Record<LeaseCsvColumn, string>;
     const seenOn = firstLineOfRef.get(raw.lease_ref);
     if (raw.lease_ref !== '' && seenOn !== undefined) {
       errors.push({
@@ -132,7 +160,7 @@ export function parseLeasesCsv(text: string): { rows: LeaseRow[]; errors: Import
         message: `lease_ref ${shown(raw.lease_ref)} already appears on line ${seenOn}`,
       });
     } else if (raw.lease_ref !== '') firstLineOfRef.set(raw.lease_ref, line);
-    const row = checkRow(raw, line, errors);
+    const row = checkRow(raw, line, errors, rules);
     if (row && seenOn === undefined) rows.push(row);
   }
   return { rows, errors: inFileOrder(errors) };
@@ -171,8 +199,13 @@ function leaseValues(row: LeaseRow) {
     maxReissues: row.maxReissues,
     startsOn: row.startsOn,
     endsOn: row.endsOn,
+    account: row.account,
+    paidThrough: row.paidThrough,
   };
 }
+
+/** A change to any of these moves the lease's billing schedule: the tick looks at it again at once. */
+const SCHEDULE_FIELDS = ['dueDay', 'leadDays', 'timezone', 'startsOn', 'endsOn', 'paidThrough'] as const;
 
 type Changes = Record<string, { from: unknown; to: unknown }>;
 
@@ -196,7 +229,7 @@ function createLease(tx: DbOrTx, row: LeaseRow, now: number): Outcome {
   const values = leaseValues(row);
   const lease = tx
     .insert(leases)
-    .values({ ref: row.ref, tenantId: tenant.id, ...values, createdAt: now, updatedAt: now })
+    .values({ ref: row.ref, tenantId: tenant.id, ...values, nextSendAt: LOOK_NOW, createdAt: now, updatedAt: now })
     .returning({ id: leases.id })
     .get();
   // The schedule is logged; contact details live in the tenant row.
@@ -222,9 +255,11 @@ function updateLease(tx: DbOrTx, row: LeaseRow, now: number, existing: typeof le
       .run();
   }
   if (Object.keys(leaseChanges).length > 0) {
-    // The lease's state (active/paused/ended) belongs to the operator, not to the file.
+    // The lease's state (active/paused/ended) belongs to the operator, not to the file. A new account
+    // applies to links made from now on; a link already made stays with the account that made it.
+    const rescheduled = SCHEDULE_FIELDS.some((field) => field in leaseChanges);
     tx.update(leases)
-      .set({ ...leaseValues(row), updatedAt: now })
+      .set({ ...leaseValues(row), ...(rescheduled ? { nextSendAt: LOOK_NOW } : {}), updatedAt: now })
       .where(eq(leases.id, existing.id))
       .run();
   }
@@ -243,8 +278,8 @@ function updateLease(tx: DbOrTx, row: LeaseRow, now: number, existing: typeof le
  * `lease_ref`, in one transaction with one event per created or changed lease. Throws `ImportError`
  * (code IMPORT_INVALID, with `issues`) and writes nothing when any row is invalid.
  */
-export function importLeases(db: Db, clock: Clock, text: string): ImportSummary {
-  const { rows, errors } = parseLeasesCsv(text);
+export function importLeases(db: Db, clock: Clock, text: string, rules: ContactRules): ImportSummary {
+  const { rows, errors } = parseLeasesCsv(text, rules);
   if (errors.length > 0) throw new ImportError(errors);
   const now = clock.now();
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, leases: [] };

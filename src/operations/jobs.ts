@@ -1,11 +1,11 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../db/events.js';
-import { getLink, getLinkByAttempt, loadChargeContext, type ChargeContext } from '../db/links.js';
 import type { Db } from '../db/open.js';
-import { reopenFailedCharge } from '../db/transitions.js';
+import { reopenFailedSend } from '../db/links.js';
+import { getLink, getLinkByAttempt, loadChargeContext, type ChargeContext } from '../db/queries.js';
 import { errorMessage } from '../errors.js';
-import type { QueueName } from '../queues.js';
+import type { QueueKind as QueueName } from '../queues.js';
 import { cleanReason, isoOrNull } from './rows.js';
 
 /**
@@ -16,6 +16,8 @@ import { cleanReason, isoOrNull } from './rows.js';
 /** A failed job with the charge, lease and tenant it is about (null where SQLite has no match). */
 export interface FailedJob {
   queue: 'send' | 'status';
+  /** The account whose queue holds it. */
+  account: string;
   jobId: string;
   chargeId: number | null;
   linkId: number | null;
@@ -38,8 +40,8 @@ type AnyJob = Job<Record<string, unknown>>;
 /** Every failed job of both queues (or one), newest failure first. */
 export async function listFailedJobs(ctx: AppContext, opts: { queue?: 'send' | 'status' } = {}): Promise<FailedJob[]> {
   const found: FailedJob[] = [];
-  for (const queue of queuesOf(opts.queue)) {
-    for (const job of await failedJobs(ctx, queue)) found.push(describeJob(ctx.db, queue, job));
+  for (const q of queuesOf(ctx, opts.queue)) {
+    for (const job of await failedJobs(q)) found.push(describeJob(ctx.db, q, job));
   }
   return found.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '') || a.jobId.localeCompare(b.jobId));
 }
@@ -96,8 +98,13 @@ async function retryOne(ctx: AppContext, queue: QueueName, job: AnyJob, reason: 
   const now = ctx.clock.now();
   const reopened =
     queue === 'send' && target.chargeId !== null
-      ? reopenFailedCharge(ctx.db, target.chargeId, 'admin', reason ?? 'failed send retried by operator', now)
+      ? reopenFailedSend(ctx.db, target.chargeId, 'admin', reason ?? 'failed send retried by operator', now)
       : false;
+  // A failed planned check moved its link on to the next slot: the re-run is that check, now.
+  const link = queue === 'status' && target.linkId !== null ? getLink(ctx.db, target.linkId) : null;
+  if (link && job.data['reason'] === 'poll' && link.nextCheckAt !== null) {
+    await job.updateData({ ...job.data, slot: link.nextCheckAt });
+  }
   const failedReason = job.failedReason;
   const attemptsMade = job.attemptsMade;
   await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -112,40 +119,50 @@ async function retryOne(ctx: AppContext, queue: QueueName, job: AnyJob, reason: 
   });
 }
 
-function queuesOf(queue: 'send' | 'status' | undefined): QueueName[] {
-  return queue ? [queue] : ['send', 'status'];
+/** A queue of one kind and account. */
+interface AccountQueue {
+  queue: QueueName;
+  account: string;
+  bull: Queue;
 }
 
-async function failedJobs(ctx: AppContext, queue: QueueName): Promise<AnyJob[]> {
-  const jobs = (await ctx.queues[queue].getFailed(0, -1)) as unknown as Array<AnyJob | undefined>;
+function queuesOf(ctx: AppContext, kind: QueueName | undefined): AccountQueue[] {
+  return ctx.queues
+    .all()
+    .filter((q) => kind === undefined || q.kind === kind)
+    .map((q) => ({ queue: q.kind, account: q.account, bull: q.queue }));
+}
+
+interface Target extends AccountQueue {
+  job: AnyJob;
+}
+
+async function failedJobs(q: AccountQueue): Promise<AnyJob[]> {
+  const jobs = (await q.bull.getFailed(0, -1)) as unknown as Array<AnyJob | undefined>;
   // A job removed between listing and loading comes back undefined.
   return jobs.filter((j): j is AnyJob => j !== undefined && j !== null);
 }
 
-async function allFailed(
-  ctx: AppContext,
-  queue: 'send' | 'status' | undefined,
-): Promise<Array<{ queue: QueueName; job: AnyJob }>> {
-  const targets: Array<{ queue: QueueName; job: AnyJob }> = [];
-  for (const q of queuesOf(queue)) for (const job of await failedJobs(ctx, q)) targets.push({ queue: q, job });
+async function allFailed(ctx: AppContext, kind: QueueName | undefined): Promise<Target[]> {
+  const targets: Target[] = [];
+  for (const q of queuesOf(ctx, kind)) for (const job of await failedJobs(q)) targets.push({ ...q, job });
   return targets;
 }
 
-/** Looks each id up in its queue: `send-…` and `status-…` say which; anything else is tried in both. */
-async function findJobs(ctx: AppContext, ids: string[], queue: 'send' | 'status' | undefined, result: RetryResult) {
-  const targets: Array<{ queue: QueueName; job: AnyJob }> = [];
+/** Looks each id up: `send-…` and `status-…` say which kind of queue; every account's queue of it is tried. */
+async function findJobs(ctx: AppContext, ids: string[], kind: QueueName | undefined, result: RetryResult) {
+  const targets: Target[] = [];
   for (const id of [...new Set(ids)]) {
     const guess: QueueName | undefined = id.startsWith('send-')
       ? 'send'
       : id.startsWith('status-')
         ? 'status'
         : undefined;
-    const candidates = queuesOf(queue).filter((q) => guess === undefined || q === guess);
-    let hit: { queue: QueueName; job: AnyJob } | null = null;
-    for (const q of candidates) {
-      const job = (await ctx.queues[q].getJob(id)) as AnyJob | undefined;
+    let hit: Target | null = null;
+    for (const q of queuesOf(ctx, kind).filter((c) => guess === undefined || c.queue === guess)) {
+      const job = (await q.bull.getJob(id)) as AnyJob | undefined;
       if (job) {
-        hit = { queue: q, job };
+        hit = { ...q, job };
         break;
       }
     }
@@ -187,11 +204,12 @@ function jobTarget(db: Db, queue: QueueName, job: AnyJob): JobTarget {
   };
 }
 
-function describeJob(db: Db, queue: QueueName, job: AnyJob): FailedJob {
+function describeJob(db: Db, { queue, account }: AccountQueue, job: AnyJob): FailedJob {
   const target = jobTarget(db, queue, job);
   const context = target.context;
   return {
     queue,
+    account,
     jobId: String(job.id),
     chargeId: target.chargeId,
     linkId: target.linkId,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ACCOUNT_NAME } from '../providers/accounts.js';
 import {
   CHANNELS,
   LANGUAGES,
   parseChannel,
-  sendsEmail,
-  sendsSms,
   type Channel,
+  type Contact,
+  type FieldProblem,
   type Language,
 } from '../providers/types.js';
 import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
@@ -33,8 +34,34 @@ export const LEASE_CSV_COLUMNS = [
   'starts_on',
   'ends_on',
   'max_reissues',
+  'account',
+  'paid_through',
 ] as const;
 export type LeaseCsvColumn = (typeof LEASE_CSV_COLUMNS)[number];
+
+/** The columns a header must name; the others may be left out (they are then empty for every row). */
+export const REQUIRED_LEASE_COLUMNS: readonly LeaseCsvColumn[] = [
+  'lease_ref',
+  'tenant_name',
+  'unit',
+  'amount',
+  'currency',
+  'due_day',
+  'valid_days',
+  'timezone',
+  'channel',
+  'starts_on',
+];
+
+/**
+ * The rules of the account a lease names, for its contact fields: every provider has its own (phone
+ * patterns, which fields a channel needs). `account` null is the default account.
+ */
+export interface ContactRules {
+  /** Null when the account is configured; otherwise why not (e.g. the names that are). */
+  unknownAccount(account: string): string | null;
+  problems(account: string | null, contact: Contact, channel: Channel, currency: string): FieldProblem[];
+}
 
 /** One problem in a lease file. `line` is the 1-based file line (the header is line 1). */
 export interface ImportIssue {
@@ -65,6 +92,10 @@ export interface LeaseRow {
   startsOn: string;
   endsOn: string | null;
   maxReissues: number;
+  /** The configured account its links are made with; null: the default account. */
+  account: string | null;
+  /** `YYYY-MM`: periods up to this one were collected outside rentlink and are not billed. */
+  paidThrough: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +206,18 @@ const FIELD_RULES = {
     });
     return z.NEVER;
   }),
+  account: z
+    .string()
+    .transform((v) => v.toLowerCase() || null)
+    .refine((v) => v === null || ACCOUNT_NAME.test(v), {
+      error: (iss) => `account must be the name of a configured account, got ${shown(iss.input)}`,
+    }),
+  paid_through: z
+    .string()
+    .refine((v) => v === '' || /^\d{4}-(0[1-9]|1[0-2])$/.test(v), {
+      error: (iss) => `paid_through must be empty or a period written YYYY-MM, got ${shown(iss.input)}`,
+    })
+    .transform((v) => v || null),
 } satisfies Record<LeaseCsvColumn, z.ZodType<unknown, string>>;
 
 type Fields = { [K in LeaseCsvColumn]?: z.output<(typeof FIELD_RULES)[K]> };
@@ -210,8 +253,8 @@ function checkAmount(f: Fields, line: number, issues: ImportIssue[]): number | u
   }
 }
 
-// MyFatoorah's CustomerMobile rule.
-const MYFATOORAH_MOBILE = /^(?:(\+)|(00)|(\*)|())[0-9]{3,14}((#)|())$/;
+/** Any provider's floor: a national number is digits only, 3 to 15 of them (E.164's limit). */
+const NATIONAL_NUMBER = /^[0-9]{3,15}$/;
 
 /** The national number: the country code is stripped when the mobile repeats it (`+965…`, `00965…`). */
 function checkMobile(f: Fields, line: number, issues: ImportIssue[]): string | null | undefined {
@@ -235,50 +278,60 @@ function checkMobile(f: Fields, line: number, issues: ImportIssue[]): string | n
         : `mobile ${shown(mobile)} has an international prefix: put the country code in mobile_country_code and the national number in mobile`,
     );
   }
-  if (!MYFATOORAH_MOBILE.test(mobile) || mobile.length > 11) {
+  if (!NATIONAL_NUMBER.test(mobile)) {
     return problem(
-      `mobile must be 3 to 11 digits once spaces, dashes, parentheses and the country code are removed, got ${shown(mobile)}`,
+      `mobile must be 3 to 15 digits once spaces, dashes, parentheses and the country code are removed, got ${shown(mobile)}`,
     );
   }
   return mobile;
 }
 
-/** What the channel needs: EML/ALL an email, SMS/ALL a mobile and its country code. */
-function checkChannelContacts(
+/**
+ * The lease's account must exist, and the tenant's contact fields must satisfy that account's provider
+ * (what the channel needs, phone rules): checked once every field passed on its own.
+ */
+function checkAccountRules(
   f: Fields,
-  raw: Record<LeaseCsvColumn, string>,
+  mobile: string | null,
+  rules: ContactRules,
   line: number,
   issues: ImportIssue[],
 ): void {
-  const channel = f.channel;
-  if (channel === undefined) return;
-  if (sendsEmail(channel) && raw.email === '') {
-    issues.push({ line, field: 'email', message: `channel ${channel} sends the link by email, so email is required` });
-  }
-  if (sendsSms(channel)) {
-    if (raw.mobile === '')
-      issues.push({
-        line,
-        field: 'mobile',
-        message: `channel ${channel} sends the link by SMS, so mobile is required`,
-      });
-    if (raw.mobile_country_code === '') {
-      issues.push({
-        line,
-        field: 'mobile_country_code',
-        message: `channel ${channel} sends the link by SMS, so mobile_country_code is required (e.g. +965)`,
-      });
+  // Judged only on fields that passed their own checks (a bad email is reported once, as bad).
+  const needed = [f.account, f.channel, f.currency, f.tenant_name, f.email, f.mobile_country_code, f.language];
+  if (needed.some((v) => v === undefined)) return;
+  if (f.account) {
+    const unknown = rules.unknownAccount(f.account);
+    if (unknown) {
+      issues.push({ line, field: 'account', message: unknown });
+      return;
     }
+  }
+  const contact: Contact = {
+    name: f.tenant_name as string,
+    email: f.email ?? null,
+    mobile,
+    mobileCountryCode: f.mobile_country_code ?? null,
+    language: f.language ?? 'en',
+  };
+  for (const problem of rules.problems(f.account ?? null, contact, f.channel as Channel, f.currency as string)) {
+    issues.push({ line, ...problem });
   }
 }
 
 /** Validates one record; returns the row when it has no problem (problems go to `issues`). */
-export function checkRow(raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): LeaseRow | null {
+export function checkRow(
+  raw: Record<LeaseCsvColumn, string>,
+  line: number,
+  issues: ImportIssue[],
+  rules: ContactRules,
+): LeaseRow | null {
   const before = issues.length;
   const f = checkFields(raw, line, issues);
   const amountMinor = checkAmount(f, line, issues);
   const mobile = checkMobile(f, line, issues);
-  checkChannelContacts(f, raw, line, issues);
+  // A mobile that failed its own check is not judged again by the provider's rules.
+  if (mobile !== undefined) checkAccountRules(f, mobile, rules, line, issues);
   if (f.starts_on !== undefined && f.ends_on && f.ends_on < f.starts_on) {
     issues.push({ line, field: 'ends_on', message: `ends_on ${f.ends_on} is before starts_on ${f.starts_on}` });
   }
@@ -303,5 +356,7 @@ export function checkRow(raw: Record<LeaseCsvColumn, string>, line: number, issu
     startsOn: f.starts_on as string,
     endsOn: f.ends_on ?? null,
     maxReissues: f.max_reissues as number,
+    account: f.account ?? null,
+    paidThrough: f.paid_through ?? null,
   };
 }

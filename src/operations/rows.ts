@@ -31,6 +31,13 @@ export interface ChargeRow {
   paidAt: string | null;
   /** The payment that settled the charge (from its paid link, which may be an earlier attempt). */
   paymentId: string | null;
+  /** The provider and account of the latest link (null before the first link). */
+  provider: string | null;
+  account: string | null;
+  /** Payments beyond the one that settled it (double payments), their total, and whether an operator settled them. */
+  extraPayments: number;
+  extraPaid: string;
+  doubleReviewed: boolean;
 }
 
 const latestLink = alias(paymentLinks, 'latest_link');
@@ -50,6 +57,8 @@ export function selectChargeRows(
       tenantName: tenants.name,
       linkStatus: latestLink.status,
       linkUrl: latestLink.url,
+      provider: latestLink.provider,
+      account: latestLink.account,
       paymentId: sql<
         string | null
       >`(SELECT ${paymentLinks.paymentId} FROM ${paymentLinks} WHERE ${paymentLinks.chargeId} = ${charges.id} AND ${paymentLinks.status} = 'paid' ORDER BY ${paymentLinks.attempt} LIMIT 1)`,
@@ -70,7 +79,7 @@ export function selectChargeRows(
     .where(where)
     .orderBy(byPeriod, asc(leases.ref), asc(charges.id))
     .all();
-  return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId }) => ({
+  return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId, provider, account }) => ({
     id: charge.id,
     leaseRef,
     tenantName,
@@ -87,6 +96,11 @@ export function selectChargeRows(
     linkUrl: linkUrl ?? null,
     paidAt: isoOrNull(charge.paidAt),
     paymentId: paymentId ?? null,
+    provider: provider ?? null,
+    account: account ?? null,
+    extraPayments: charge.extraPayments,
+    extraPaid: toDecimalString(charge.extraPaidMinor, charge.currency),
+    doubleReviewed: charge.extraReviewedAt !== null,
   }));
 }
 
@@ -105,12 +119,19 @@ export function assertPeriod(period: string): string {
   return period;
 }
 
-/** Throws a readable error unless `status` is a charge status. */
-export function assertChargeStatus(status: string): ChargeStatus {
-  if (!(CHARGE_STATUSES as readonly string[]).includes(status)) {
-    throw new RentlinkError('INVALID_INPUT', `status must be one of ${CHARGE_STATUSES.join(', ')}; got "${status}"`);
+/** A charge listing may also ask for the charges paid more than once. */
+export const DOUBLE_PAID = 'double-paid';
+export type ChargeStatusFilter = ChargeStatus | typeof DOUBLE_PAID;
+
+/** Throws a readable error unless `status` is a charge status (or `double-paid`). */
+export function assertChargeStatus(status: string): ChargeStatusFilter {
+  if (status !== DOUBLE_PAID && !(CHARGE_STATUSES as readonly string[]).includes(status)) {
+    throw new RentlinkError(
+      'INVALID_INPUT',
+      `status must be one of ${[...CHARGE_STATUSES, DOUBLE_PAID].join(', ')}; got "${status}"`,
+    );
   }
-  return status as ChargeStatus;
+  return status as ChargeStatusFilter;
 }
 
 /** A reason as stored in events: trimmed, and null when none was given. */

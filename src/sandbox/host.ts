@@ -70,6 +70,7 @@ export async function startFakeHost<F extends ProviderFake[]>(
   };
   const fakes = build(ctx);
   const app = new Hono<SandboxEnv>();
+  app.get('/_sandbox/health', (c) => c.json({ ok: true, providers: fakes.map((f) => f.provider) }));
   for (const fake of fakes) fake.register(app);
   app.notFound((c) => c.json({ error: `the sandbox has no route for ${c.req.method} ${c.req.path}` }, 404));
   const hostname = options.host ?? '127.0.0.1';

@@ -1,55 +1,112 @@
+import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { readMarker, writeMarker } from '../markers.js';
-import { startSandbox, type SandboxHandle, type SandboxOptions } from './server.js';
+import type { AccountConfig } from '../providers/accounts.js';
+import { sandboxCredentials } from '../providers/registry.js';
+import type { ProviderId } from '../providers/types.js';
+import type { Clock } from '../time/clock.js';
+import { startFakeHost, type FakeContext, type FakeHost, type ProviderFake, type SandboxLogger } from './host.js';
+import { createMyFatoorahFake } from './myfatoorah/index.js';
+import { fileStore, memoryStore } from './store.js';
 
-/** Where rentlink's local sandbox is: its URL, and the handle when this process started it. */
+/**
+ * The built-in sandbox that stands in for the providers when an account points at it (no credentials
+ * configured, or `"baseUrl": "sandbox"`). Dev only: the app loads this module with a dynamic import,
+ * never on the production path.
+ *
+ * It keeps its records next to the database and tries its previous port again, so links made by
+ * `demo` or `tick` stay payable and checkable after a restart; a process that finds another's sandbox
+ * running uses it instead. Credentials are derived from a random seed kept in the marker file (mode
+ * 0600), so nobody can sign webhooks for the sandbox accounts with a public constant.
+ */
+
 export interface LocalSandbox {
   url: string;
+  /** The seed the sandbox accounts' credentials derive from. */
+  seed: string;
   /** Null when another rentlink process runs the sandbox this one uses. */
-  handle: SandboxHandle | null;
+  host: FakeHost | null;
+}
+
+export interface LocalSandboxOptions {
+  databasePath: string;
+  /** SANDBOX_PORT; 0: the previous port, else any free one. */
+  port: number;
+  clock: Clock;
+  logger?: SandboxLogger;
+  /** The accounts that point at the sandbox. */
+  accounts: AccountConfig[];
+  /** The worker's HTTP origin, when it runs: the fakes send their webhooks to its routes. */
+  webhookBase?: string;
 }
 
 interface SandboxMarker {
   url: string;
   port: number;
+  seed: string;
+  pid: number;
 }
 
-/**
- * The sandbox that stands in for MyFatoorah when no token is set. It keeps its invoices next to the
- * database and tries its previous port again, so links made by `demo` or `tick` stay payable and
- * checkable after a restart; a process that finds another's sandbox running uses it instead.
- * `port` (SANDBOX_PORT) wins over the previous one when set.
- */
-export async function provideLocalSandbox(
-  databasePath: string,
-  port: number,
-  options: Omit<SandboxOptions, 'port' | 'statePath'>,
-): Promise<LocalSandbox> {
-  const dir = databasePath === ':memory:' ? null : dirname(resolve(databasePath));
+export async function provideLocalSandbox(options: LocalSandboxOptions): Promise<LocalSandbox> {
+  const dir = options.databasePath === ':memory:' ? null : dirname(resolve(options.databasePath));
   const markerPath = dir ? join(dir, 'sandbox.json') : null;
   const saved = readMarker<SandboxMarker>(markerPath);
-  if (saved && (await answers(saved.url))) return { url: saved.url, handle: null };
-  const handle = await startOnPreferredPort(port || saved?.port || 0, {
-    ...options,
-    ...(dir ? { statePath: join(dir, 'sandbox-state.json') } : {}),
-  });
-  if (markerPath) writeMarker(markerPath, { url: handle.url, port: handle.port } satisfies SandboxMarker);
-  return { url: handle.url, handle };
+  if (saved?.seed && (await answers(saved.url))) return { url: saved.url, seed: saved.seed, host: null };
+  const seed = saved?.seed ?? randomBytes(24).toString('base64url');
+  const host = await startOnPreferredPort(options.port || saved?.port || 0, (port) =>
+    startFakeHost((ctx) => buildFakes(options, seed, ctx), {
+      port,
+      clock: options.clock,
+      ...(options.logger ? { logger: options.logger } : {}),
+      store: dir ? fileStore(join(dir, 'sandbox.db')) : memoryStore(),
+    }),
+  );
+  if (markerPath) {
+    writeMarker(markerPath, { url: host.url, port: host.port, seed, pid: process.pid } satisfies SandboxMarker, 0o600);
+  }
+  return { url: host.url, seed, host };
+}
+
+/** One fake per provider that a sandbox account uses, with that account's derived credentials. */
+function buildFakes(options: LocalSandboxOptions, seed: string, ctx: FakeContext): ProviderFake[] {
+  const fakes: ProviderFake[] = [];
+  const first = (provider: ProviderId) => options.accounts.find((a) => a.provider === provider);
+  const mf = first('myfatoorah');
+  if (mf) {
+    const credentials = sandboxCredentials('myfatoorah', seed);
+    fakes.push(
+      createMyFatoorahFake(
+        {
+          token: credentials['token'] as string,
+          accountTimeZone: String(mf.settings['timeZone'] ?? 'Asia/Kuwait'),
+          currency: String(mf.settings['currency'] ?? 'KWD'),
+          ...(options.webhookBase
+            ? {
+                webhookUrl: `${options.webhookBase}/webhooks/myfatoorah/${mf.name}`,
+                webhookSecret: credentials['webhookSecret'] as string,
+              }
+            : {}),
+        },
+        ctx,
+      ).fake,
+    );
+  }
+  return fakes;
 }
 
 async function answers(url: string): Promise<boolean> {
   try {
-    return (await fetch(`${url}/_sandbox/invoices`, { signal: AbortSignal.timeout(500) })).ok;
+    return (await fetch(`${url}/_sandbox/health`, { signal: AbortSignal.timeout(500) })).ok;
   } catch {
     return false;
   }
 }
 
-async function startOnPreferredPort(port: number, options: SandboxOptions): Promise<SandboxHandle> {
+async function startOnPreferredPort(port: number, start: (port: number) => Promise<FakeHost>): Promise<FakeHost> {
   try {
-    return await startSandbox({ ...options, port });
+    return await start(port);
   } catch (err) {
     if (port === 0 || !(err instanceof Error && 'code' in err && err.code === 'EADDRINUSE')) throw err;
-    return startSandbox({ ...options, port: 0 });
+    return start(0);
   }
 }

@@ -265,6 +265,8 @@ export interface LeaseSchedule {
   timezone: string;
   startsOn: LocalDate;
   endsOn: LocalDate | null;
+  /** Periods up to and including this one were collected outside rentlink (never billed). */
+  paidThrough?: Period | null;
 }
 
 export interface DuePeriod {
@@ -287,7 +289,35 @@ export function duePeriods(lease: LeaseSchedule, now: number, catchUpPeriods: nu
     throw new RangeError(`catchUpPeriods must be a whole number ≥ 0, got ${catchUpPeriods}`);
   }
   const window = latestSentPeriods(lease, now, 1 + catchUpPeriods);
-  return window.filter((p) => p.dueDate >= lease.startsOn && (lease.endsOn === null || p.dueDate <= lease.endsOn));
+  return window.filter((p) => isBillable(lease, p));
+}
+
+/** Inside [startsOn, endsOn] by due date, and after paid_through. */
+function isBillable(lease: LeaseSchedule, p: DuePeriod): boolean {
+  if (p.dueDate < lease.startsOn) return false;
+  if (lease.endsOn !== null && p.dueDate > lease.endsOn) return false;
+  return !lease.paidThrough || p.period > lease.paidThrough;
+}
+
+/**
+ * When the lease's next period becomes due to send: the send instant of the first billable period
+ * whose send instant is after `now`; null when the lease has no such period (it ended). The tick looks
+ * at a lease again only then, so a tick costs what is due, not what exists.
+ */
+export function nextSendInstant(lease: LeaseSchedule, now: number): number | null {
+  const at = (period: Period): DuePeriod => {
+    const dueDate = dueDateFor(period, lease.dueDay);
+    return { period, dueDate, sendAt: sendAtFor(dueDate, lease.leadDays, lease.timezone) };
+  };
+  const [latest] = latestSentPeriods(lease, now, 1);
+  let next = at(addMonths(latest?.period ?? periodOf(instantToZonedParts(now, lease.timezone).date), 1));
+  // Jump (never walk month by month) past the start and past what was collected outside rentlink.
+  const startPeriod = periodOf(lease.startsOn);
+  if (next.period < startPeriod) next = at(startPeriod);
+  if (next.dueDate < lease.startsOn) next = at(addMonths(next.period, 1));
+  if (lease.paidThrough && next.period <= lease.paidThrough) next = at(addMonths(lease.paidThrough, 1));
+  if (lease.endsOn !== null && next.dueDate > lease.endsOn) return null;
+  return next.sendAt;
 }
 
 /** The `count` most recent periods whose send instant is ≤ `now`, oldest first. */

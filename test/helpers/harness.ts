@@ -7,7 +7,7 @@ import { createApp, type App } from '../../src/app.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createHttpApp, listenHttp, type HttpServer, type RouteRegistrar } from '../../src/http/server.js';
-import { importLeases } from '../../src/operations/import-leases.js';
+import { contactRulesOf, importLeases } from '../../src/operations/import-leases.js';
 import { silentLogger } from '../../src/logger.js';
 import { freePort } from '../../src/redis.js';
 import { startWorkers, waitUntilIdle, type Workers } from '../../src/runtime.js';
@@ -45,6 +45,8 @@ export interface Harness {
   /** Waits until both queues are idle (fails the test after 30 s). */
   settle(): Promise<void>;
   importCsv(csv: string): void;
+  /** What a Redis restarted empty looks like to this test's queues: every job and the incarnation gone. */
+  wipeRedis(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,9 +80,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     ...options.env,
   });
   const app = await createApp({ config, clock, logger: silentLogger });
-  const http = options.http
-    ? await listenHttp(createHttpApp(app, app.webhookSecret, options.extraRoutes), httpPort, '127.0.0.1')
-    : null;
+  const http = options.http ? await listenHttp(createHttpApp(app, options.extraRoutes), httpPort, '127.0.0.1') : null;
   let workers: Workers | null = null;
   const harness: Harness = {
     app,
@@ -99,13 +99,16 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       await harness.settle();
       return result;
     },
-    importCsv: (csv) => void importLeases(app.db, clock, csv),
+    importCsv: (csv) => void importLeases(app.db, clock, csv, contactRulesOf(app.registry)),
+    wipeRedis: async () => {
+      for (const { queue } of app.queues.all()) await queue.obliterate({ force: true });
+      await app.connection.del(`${config.QUEUE_PREFIX}:incarnation`);
+    },
     close: async () => {
       await workers?.close(5000);
       await http?.close();
       await sandbox.close();
-      await app.queues.send.obliterate({ force: true }).catch(() => {});
-      await app.queues.status.obliterate({ force: true }).catch(() => {});
+      for (const { queue } of app.queues.all()) await queue.obliterate({ force: true }).catch(() => {});
       await app.close();
       rmSync(dir, { recursive: true, force: true });
     },

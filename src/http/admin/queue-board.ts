@@ -15,7 +15,7 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
 export function registerQueueBoard(http: Hono, app: App): void {
   const adapter = new HonoAdapter(serveStatic).setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(app.queues.send), new BullMQAdapter(app.queues.status)],
+    queues: app.queues.all().map(({ queue }) => new BullMQAdapter(queue)),
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'rentlink queues' } },
   });

@@ -1,35 +1,26 @@
 import ky, { type KyInstance } from 'ky';
-import type { Clock } from '../../time/clock.js';
-import { fromProviderDecimal, toProviderDecimal } from '../../money.js';
-import { formatWallClock, zonedWallClockToInstant } from '../../time/periods.js';
-import { sendsEmail, type Channel } from '../types.js';
-import { parseMyFatoorahExpiry, parseRetryAfter } from '../parse.js';
+import { toProviderDecimal } from '../../money.js';
+import { formatWallClock } from '../../time/periods.js';
+import { observedCall, parseRetryAfter } from '../http.js';
 import {
   ProviderError,
+  sendsEmail,
+  type Channel,
+  type Contact,
   type CreatedLink,
+  type FieldProblem,
   type LinkKey,
   type LinkRequest,
   type LinkStatus,
   type PaymentProvider,
-  type ProviderId,
-  type ProviderTransaction,
-} from '../legacy-types.js';
-
-/** Called after every provider HTTP call, for metrics and logs. Never receives secrets. */
-export type CallObserver = (call: { endpoint: string; outcome: string; httpStatus: number | null; ms: number }) => void;
-
-export interface MyFatoorahOptions {
-  id?: Extract<ProviderId, 'myfatoorah' | 'sandbox'>;
-  baseUrl: string;
-  token: string;
-  /** The account's time zone: ExpiryDate is sent and read as wall-clock time there. */
-  accountTimeZone: string;
-  /** The account's base currency: GetPaymentStatus states InvoiceValue in it. */
-  accountCurrency: string;
-  timeoutMs: number;
-  clock: Clock;
-  observe?: CallObserver;
-}
+  type ProviderDeps,
+  type WebhookRequest,
+  type WebhookResult,
+} from '../types.js';
+import { myfatoorahContactProblems } from './contact.js';
+import type { MyFatoorahSettings } from './settings.js';
+import { toLinkStatus } from './status.js';
+import { MYFATOORAH_SIGNATURE_HEADER, verifyMyFatoorahWebhook } from './webhook.js';
 
 /** rentlink's channel → MyFatoorah's NotificationOption (ALL is email + SMS + the link in the answer). */
 const NOTIFICATION_OPTION = { email: 'EML', sms: 'SMS', both: 'ALL', link: 'LNK' } as const satisfies Record<
@@ -45,24 +36,46 @@ interface Envelope {
   Data?: Record<string, unknown> | null;
 }
 
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
 /**
- * MyFatoorah API v2 (SendPayment, GetPaymentStatus). Decides on the body, not the status code alone
- * (the official SDK does the same): non-JSON or empty bodies are transport errors unless the status
- * says the request itself was refused (4xx). ky never retries: BullMQ owns retries.
+ * MyFatoorah API v2 (SendPayment, GetPaymentStatus) for one account. Decides on the body, not the
+ * status code alone (the official SDK does the same): non-JSON or empty bodies are transport errors
+ * unless the status says the request itself was refused (4xx). ky never retries: BullMQ owns retries.
+ * MyFatoorah cannot close an invoice through the API, so a superseded link stays payable until its
+ * expiry (rentlink checks it once more after that).
  */
 export class MyFatoorahProvider implements PaymentProvider {
-  readonly id: Extract<ProviderId, 'myfatoorah' | 'sandbox'>;
+  readonly id = 'myfatoorah' as const;
+  readonly account: string;
+  readonly sandbox: boolean;
+  readonly maxValidityMs = null;
+  readonly canCancel = false;
+  readonly timeZone: string;
   private readonly http: KyInstance;
 
-  constructor(private readonly options: MyFatoorahOptions) {
-    this.id = options.id ?? 'myfatoorah';
+  constructor(
+    private readonly settings: MyFatoorahSettings,
+    private readonly deps: ProviderDeps & { sandbox: boolean },
+  ) {
+    this.account = settings.name;
+    this.sandbox = deps.sandbox;
+    this.timeZone = settings.timeZone;
     this.http = ky.create({
-      prefixUrl: options.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs,
+      prefixUrl: settings.baseUrl.replace(/\/+$/, ''),
+      timeout: deps.timeoutMs,
       retry: 0,
       throwHttpErrors: false,
-      headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
+      headers: { Authorization: `Bearer ${settings.token}`, Accept: 'application/json' },
     });
+  }
+
+  contactProblems(contact: Contact, channel: Channel): FieldProblem[] {
+    return myfatoorahContactProblems(contact, channel);
   }
 
   async createLink(req: LinkRequest): Promise<CreatedLink> {
@@ -74,13 +87,13 @@ export class MyFatoorahProvider implements PaymentProvider {
       });
     }
     const url = data['InvoiceURL'];
-    return { invoiceId: String(invoiceId), url: typeof url === 'string' ? url : null };
+    return { providerLinkId: String(invoiceId), url: typeof url === 'string' ? url : null, expiresAt: null };
   }
 
   async findLink(reference: string, currency: string): Promise<LinkStatus | null> {
     try {
       const data = await this.call('GetPaymentStatus', { Key: reference, KeyType: 'CustomerReference' });
-      return this.toLinkStatus(data, currency);
+      return toLinkStatus(data, currency, this.readContext());
     } catch (err) {
       // A business-level "no data match" for our own reference means: no invoice was created.
       if (err instanceof ProviderError && err.kind === 'rejected' && err.httpStatus !== 401 && err.httpStatus !== 403)
@@ -89,66 +102,82 @@ export class MyFatoorahProvider implements PaymentProvider {
     }
   }
 
+  /** Always by InvoiceId (our stored id): a PaymentId from a browser callback is not trusted input. */
   async getStatus(key: LinkKey): Promise<LinkStatus> {
-    const body = key.paymentId
-      ? { Key: key.paymentId, KeyType: 'PaymentId' }
-      : { Key: key.invoiceId, KeyType: 'InvoiceId' };
-    if (!body.Key)
-      throw new ProviderError('rejected', 'getStatus needs an invoiceId or a paymentId', {
-        endpoint: 'GetPaymentStatus',
-      });
-    return this.toLinkStatus(await this.call('GetPaymentStatus', body), key.currency);
+    const data = await this.call('GetPaymentStatus', { Key: key.providerLinkId, KeyType: 'InvoiceId' });
+    return toLinkStatus(data, key.currency, this.readContext());
+  }
+
+  parseWebhook(req: WebhookRequest): WebhookResult {
+    const signature = req.headers[MYFATOORAH_SIGNATURE_HEADER.toLowerCase()];
+    if (!signature) return { kind: 'bad-signature', reason: 'signature header missing' };
+    if (!this.settings.webhookSecret) return { kind: 'bad-signature', reason: 'no webhook secret is configured' };
+    const code = v2EventCode(req.rawBody);
+    if (code !== null && code !== 1) {
+      // Refunds, supplier and other events sign other field lists and ask nothing of rentlink.
+      return { kind: 'ignored', reason: `event code ${code} is not a payment status change` };
+    }
+    const hint = verifyMyFatoorahWebhook(req.rawBody, signature, this.settings.webhookSecret);
+    if (!hint) return { kind: 'bad-signature', reason: 'signature does not match' };
+    return {
+      kind: 'hint',
+      hint: {
+        providerLinkId: hint.invoiceId,
+        reference: hint.reference,
+        dedupeKey: hint.dedupeKey,
+        summary: {
+          version: hint.version,
+          paymentId: hint.paymentId,
+          invoiceStatus: hint.invoiceStatus,
+          transactionStatus: hint.transactionStatus,
+        },
+      },
+    };
   }
 
   /** The SendPayment body, exactly as MyFatoorah documents it. */
   sendPaymentBody(req: LinkRequest): Record<string, unknown> {
+    const { customer } = req;
     const body: Record<string, unknown> = {
       NotificationOption: NOTIFICATION_OPTION[req.channel],
-      CustomerName: req.customerName,
+      CustomerName: customer.name,
       InvoiceValue: toProviderDecimal(req.amountMinor, req.currency),
       DisplayCurrencyIso: req.currency,
-      Language: req.language,
+      Language: customer.language,
       CustomerReference: req.reference,
-      UserDefinedField: req.userDefinedField,
-      ExpiryDate: formatWallClock(req.expiresAt, this.options.accountTimeZone),
+      UserDefinedField: JSON.stringify(req.metadata),
+      ExpiryDate: formatWallClock(req.expiresAt, this.settings.timeZone),
     };
-    if (sendsEmail(req.channel) || req.email) body['CustomerEmail'] = req.email ?? undefined;
-    if (req.mobile && req.mobileCountryCode) {
-      body['CustomerMobile'] = req.mobile;
-      body['MobileCountryCode'] = req.mobileCountryCode;
+    if (sendsEmail(req.channel) || customer.email) body['CustomerEmail'] = customer.email ?? undefined;
+    if (customer.mobile && customer.mobileCountryCode) {
+      body['CustomerMobile'] = customer.mobile;
+      body['MobileCountryCode'] = customer.mobileCountryCode;
     }
-    if (req.callbackUrl) body['CallBackUrl'] = req.callbackUrl;
+    if (req.returnUrl) body['CallBackUrl'] = req.returnUrl;
     if (req.errorUrl) body['ErrorUrl'] = req.errorUrl;
     return body;
   }
 
-  private async call(endpoint: string, body: unknown): Promise<Record<string, unknown>> {
-    const started = performance.now();
-    const report = (outcome: string, httpStatus: number | null) =>
-      this.options.observe?.({ endpoint, outcome, httpStatus, ms: performance.now() - started });
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.http.post(`v2/${endpoint}`, { json: body });
-      text = await response.text();
-    } catch (err) {
-      report('unavailable', null);
-      throw new ProviderError('unavailable', `${endpoint}: ${describeTransportError(err)}`, { endpoint, cause: err });
-    }
-    try {
-      const data = this.classify(endpoint, response, text);
-      report('ok', response.status);
-      return data;
-    } catch (err) {
-      report(err instanceof ProviderError ? err.kind : 'unavailable', response.status);
-      throw err;
-    }
+  private readContext() {
+    return { timeZone: this.settings.timeZone, accountCurrency: this.settings.currency };
   }
 
-  private classify(endpoint: string, response: Response, text: string): Record<string, unknown> {
-    const status = response.status;
+  private call(endpoint: string, body: unknown): Promise<Record<string, unknown>> {
+    return observedCall(
+      endpoint,
+      this.deps.observe,
+      async (): Promise<Answer> => {
+        const response = await this.http.post(`v2/${endpoint}`, { json: body });
+        return { status: response.status, headers: response.headers, text: await response.text() };
+      },
+      (answer) => this.classify(endpoint, answer),
+      (answer) => answer.status,
+    );
+  }
+
+  private classify(endpoint: string, { status, headers, text }: Answer): Record<string, unknown> {
     if (status === 429 || status === 503) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.clock.now());
+      const retryAfterMs = parseRetryAfter(headers.get('retry-after'), this.deps.clock.now());
       throw new ProviderError('rate_limited', `${endpoint}: HTTP ${status}, slow down`, {
         endpoint,
         httpStatus: status,
@@ -159,14 +188,11 @@ export class MyFatoorahProvider implements PaymentProvider {
     if (!envelope) {
       const kind = status >= 400 && status < 500 ? 'rejected' : 'unavailable';
       const what = text.trim() === '' ? 'an empty body' : 'a non-JSON body';
-      throw new ProviderError(
-        kind,
-        `${endpoint}: HTTP ${status} with ${what}${status === 401 ? ' (check MYFATOORAH_TOKEN)' : ''}`,
-        {
-          endpoint,
-          httpStatus: status,
-        },
-      );
+      const hint = status === 401 ? ` (check the token of account ${this.account})` : '';
+      throw new ProviderError(kind, `${endpoint}: HTTP ${status} with ${what}${hint}`, {
+        endpoint,
+        httpStatus: status,
+      });
     }
     if (status >= 500) {
       throw new ProviderError('unavailable', `${endpoint}: HTTP ${status}: ${envelope.Message ?? 'server error'}`, {
@@ -181,52 +207,6 @@ export class MyFatoorahProvider implements PaymentProvider {
       });
     }
     return envelope.Data;
-  }
-
-  private toLinkStatus(data: Record<string, unknown>, currency: string): LinkStatus {
-    const rawStatus = String(data['InvoiceStatus'] ?? '');
-    const transactions = readTransactions(data['InvoiceTransactions']);
-    const paid = rawStatus === 'Paid' || rawStatus === 'DuplicatePayment';
-    const success = transactions.find((t) => /^(succss|success|succeeded|paid)$/i.test(t.status)) ?? null;
-    const rawSuccess = success ? findRawTransaction(data['InvoiceTransactions'], success.paymentId) : null;
-    return {
-      invoiceId: String(data['InvoiceId'] ?? ''),
-      reference:
-        typeof data['CustomerReference'] === 'string' && data['CustomerReference'] !== ''
-          ? data['CustomerReference']
-          : null,
-      state: paid ? 'paid' : rawStatus === 'Canceled' ? 'canceled' : 'pending',
-      duplicatePayment: rawStatus === 'DuplicatePayment',
-      rawStatus,
-      amountMinor: this.invoiceAmount(data, currency),
-      expiresAt: parseMyFatoorahExpiry(data['ExpiryDate'], data['ExpiryTime'], this.options.accountTimeZone),
-      payment: paid
-        ? {
-            paymentId: success?.paymentId ?? null,
-            gateway: success?.gateway ?? null,
-            amountMinor: rawSuccess ? fromProviderDecimal(rawSuccess['TransationValue'], currency) : null,
-            paidAt: rawSuccess ? this.readLocalTimestamp(rawSuccess['TransactionDate']) : null,
-          }
-        : null,
-      url: null,
-      transactions,
-    };
-  }
-
-  /** InvoiceValue is in the account's base currency; for other currencies read the display value. */
-  private invoiceAmount(data: Record<string, unknown>, currency: string): number | null {
-    if (currency === this.options.accountCurrency) return fromProviderDecimal(data['InvoiceValue'], currency);
-    const display =
-      typeof data['InvoiceDisplayValue'] === 'string'
-        ? /[\d.]+/.exec(data['InvoiceDisplayValue'].replace(/,/g, ''))?.[0]
-        : undefined;
-    return display ? fromProviderDecimal(display, currency) : null;
-  }
-
-  private readLocalTimestamp(value: unknown): number | null {
-    if (typeof value !== 'string') return null;
-    const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(value);
-    return match ? zonedWallClockToInstant(match[1] as string, match[2] as string, this.options.accountTimeZone) : null;
   }
 }
 
@@ -249,27 +229,12 @@ function describeFailure(envelope: Envelope): string {
   return fields.length ? `${message} (${fields.join('; ')})` : message;
 }
 
-function describeTransportError(err: unknown): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return 'timed out';
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${err.message}${cause}`;
+/** The `Event.Code` of a V2 webhook body; null for V1 bodies and anything unreadable. */
+function v2EventCode(raw: string): number | null {
+  try {
+    const code = (JSON.parse(raw) as { Event?: { Code?: unknown } }).Event?.Code;
+    return typeof code === 'number' ? code : null;
+  } catch {
+    return null;
   }
-  return String(err);
-}
-
-function readTransactions(value: unknown): ProviderTransaction[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((t: Record<string, unknown>) => ({
-    paymentId: t['PaymentId'] == null ? null : String(t['PaymentId']),
-    status: String(t['TransactionStatus'] ?? ''),
-    gateway: t['PaymentGateway'] == null ? null : String(t['PaymentGateway']),
-    errorCode: t['ErrorCode'] ? String(t['ErrorCode']) : null,
-    error: t['Error'] ? String(t['Error']) : null,
-  }));
-}
-
-function findRawTransaction(value: unknown, paymentId: string | null): Record<string, unknown> | null {
-  if (!Array.isArray(value)) return null;
-  return (value as Record<string, unknown>[]).find((t) => String(t['PaymentId'] ?? '') === (paymentId ?? '')) ?? null;
 }

@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
 import type { Clock } from '../../time/clock.js';
+import type { FakeContext } from '../host.js';
 import { formatTrackDate, localYear } from './dates.js';
 import { FaultQueue, TokenBucket } from '../faults.js';
 import { paymentStatusChangedEvent, type ModelContext } from './models.js';
-import { InvoiceStore, type PaymentOptions, type PaymentOutcome, type StoreState } from './state.js';
+import { InvoiceStore, type PaymentOptions, type PaymentOutcome, type SandboxInvoice } from './state.js';
 import { WebhookDispatcher, type SandboxLogger } from './webhooks.js';
 
 /**
@@ -28,17 +27,16 @@ export interface SandboxRequest {
 }
 
 export interface CoreOptions {
-  clock: Clock;
   token: string;
   accountTimeZone: string;
   currency: string;
   defaultValidityMs: number;
   statusRateLimitPerSecond: number | null;
   webhook: { url: string; secret: string; retryDelayMs: number } | null;
-  /** JSON file the invoices are kept in across restarts; none: in memory only. */
-  statePath?: string;
-  logger: SandboxLogger | undefined;
 }
+
+/** The kind MyFatoorah invoices are saved under in the sandbox store. */
+const STORE_KIND = 'myfatoorah-invoice';
 
 export type HoldEnd = 'elapsed' | 'aborted' | 'closed';
 
@@ -49,15 +47,16 @@ export class SandboxCore {
   readonly requests: SandboxRequest[] = [];
   readonly dispatcher: WebhookDispatcher | null;
   readonly model: ModelContext;
-  /** Set once the server listens: InvoiceURL and result pages are built on it. */
-  publicBaseUrl = '';
   throttledCount = 0;
   private bucket: TokenBucket | null;
   private readonly holds = new Set<() => void>();
   private webhookSeq = 0;
 
-  constructor(readonly options: CoreOptions) {
-    this.clock = options.clock;
+  constructor(
+    readonly options: CoreOptions,
+    private readonly ctx: FakeContext,
+  ) {
+    this.clock = ctx.clock;
     this.model = { accountTimeZone: options.accountTimeZone, currency: options.currency };
     this.store = new InvoiceStore({
       defaultValidityMs: options.defaultValidityMs,
@@ -65,19 +64,22 @@ export class SandboxCore {
         `${this.publicBaseUrl}/pay/${invoiceId}/result?paymentId=${encodeURIComponent(paymentId)}`,
       trackDate: (ms) => formatTrackDate(ms, options.accountTimeZone),
       localYear: (ms) => localYear(ms, options.accountTimeZone),
-      ...(options.statePath
-        ? { onChange: () => saveState(options.statePath as string, this.store.exportState()) }
-        : {}),
+      onChange: (invoice) => ctx.store.save(STORE_KIND, String(invoice.id), invoice),
     });
-    if (options.statePath) loadState(options.statePath, this.store);
+    this.store.restore(ctx.store.load<SandboxInvoice>(STORE_KIND));
     this.bucket = options.statusRateLimitPerSecond ? new TokenBucket(options.statusRateLimitPerSecond) : null;
     this.dispatcher = options.webhook
-      ? new WebhookDispatcher({ ...options.webhook, clock: options.clock, logger: options.logger })
+      ? new WebhookDispatcher({ ...options.webhook, clock: ctx.clock, logger: ctx.logger })
       : null;
   }
 
   get logger(): SandboxLogger | undefined {
-    return this.options.logger;
+    return this.ctx.logger;
+  }
+
+  /** The host's URL: InvoiceURL and result pages are built on it. */
+  get publicBaseUrl(): string {
+    return this.ctx.publicBaseUrl();
   }
 
   invoiceUrl(invoiceId: number): string {
@@ -155,17 +157,4 @@ export class SandboxCore {
   releaseHolds(): void {
     for (const release of [...this.holds]) release();
   }
-}
-
-/** Writes the store atomically (temp file + rename), so a crash never leaves half a file. */
-function saveState(path: string, state: StoreState): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.tmp`;
-  writeFileSync(temp, JSON.stringify(state));
-  renameSync(temp, path);
-}
-
-function loadState(path: string, store: InvoiceStore): void {
-  if (!existsSync(path)) return;
-  store.importState(JSON.parse(readFileSync(path, 'utf8')) as StoreState);
 }

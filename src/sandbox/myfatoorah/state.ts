@@ -83,23 +83,41 @@ export interface StoreOptions {
   resultPageUrl: (invoiceId: number, paymentId: string) => string;
   trackDate: (epochMs: number) => string;
   localYear: (epochMs: number) => number;
-  /** Called after every change (create, pay, fail, cancel), e.g. to persist the store. */
-  onChange?: () => void;
+  /** Called after every change (create, pay, fail, cancel) with the invoice changed, e.g. to persist it. */
+  onChange?: (invoice: SandboxInvoice) => void;
 }
 
-/** Everything the store needs to resume after a restart. */
-export interface StoreState {
-  nextInvoiceId: number;
-  transactionSeq: number;
-  invoices: SandboxInvoice[];
-}
-
+/**
+ * The invoices, indexed by id, by CustomerReference and by PaymentId, so every request costs the same
+ * however many invoices exist (persisted one invoice per change through `onChange`).
+ */
 export class InvoiceStore {
   private readonly byId = new Map<number, SandboxInvoice>();
+  private readonly idsByReference = new Map<string, number[]>();
+  private readonly idByPaymentId = new Map<string, number>();
   private nextInvoiceId = FIRST_INVOICE_ID;
   private transactionSeq = 0;
 
   constructor(private readonly options: StoreOptions) {}
+
+  /** Takes back invoices saved before a restart; id sequences continue after the highest. */
+  restore(invoices: SandboxInvoice[]): void {
+    for (const invoice of invoices) {
+      this.index(invoice);
+      this.nextInvoiceId = Math.max(this.nextInvoiceId, invoice.id + 1);
+      this.transactionSeq += invoice.transactions.length;
+    }
+  }
+
+  private index(invoice: SandboxInvoice): void {
+    this.byId.set(invoice.id, invoice);
+    if (invoice.reference !== null) {
+      const ids = this.idsByReference.get(invoice.reference) ?? [];
+      if (!ids.includes(invoice.id)) ids.push(invoice.id);
+      this.idsByReference.set(invoice.reference, ids);
+    }
+    for (const t of invoice.transactions) this.idByPaymentId.set(t.paymentId, invoice.id);
+  }
 
   /** Stores a validated SendPayment request. CustomerReference is NOT unique (the real API is not known to enforce it). */
   create(input: SendPaymentInput, request: unknown, now: number): SandboxInvoice {
@@ -127,24 +145,9 @@ export class InvoiceStore {
       transactions: [],
       request,
     };
-    this.byId.set(id, invoice);
-    this.options.onChange?.();
+    this.index(invoice);
+    this.options.onChange?.(invoice);
     return invoice;
-  }
-
-  exportState(): StoreState {
-    return {
-      nextInvoiceId: this.nextInvoiceId,
-      transactionSeq: this.transactionSeq,
-      invoices: [...this.byId.values()],
-    };
-  }
-
-  importState(state: StoreState): void {
-    this.byId.clear();
-    for (const invoice of state.invoices) this.byId.set(invoice.id, invoice);
-    this.nextInvoiceId = state.nextInvoiceId;
-    this.transactionSeq = state.transactionSeq;
   }
 
   get(id: number | string): SandboxInvoice | undefined {
@@ -165,11 +168,12 @@ export class InvoiceStore {
 
   /** Every invoice with this CustomerReference, oldest first. */
   byReference(reference: string): SandboxInvoice[] {
-    return this.all().filter((invoice) => invoice.reference === reference);
+    return (this.idsByReference.get(reference) ?? []).map((id) => this.byId.get(id) as SandboxInvoice);
   }
 
   byPaymentId(paymentId: string): SandboxInvoice | undefined {
-    return this.all().find((invoice) => invoice.transactions.some((t) => t.paymentId === paymentId));
+    const id = this.idByPaymentId.get(paymentId);
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   isExpired(invoice: SandboxInvoice, now: number): boolean {
@@ -191,7 +195,7 @@ export class InvoiceStore {
     const invoice = this.requirePayable(id, now, options);
     const transaction = this.addTransaction(invoice, 'Succss', now);
     invoice.status = invoice.transactions.filter((t) => t.status === 'Succss').length > 1 ? 'DuplicatePayment' : 'Paid';
-    this.options.onChange?.();
+    this.options.onChange?.(invoice);
     return this.outcome(invoice, transaction, invoice.callBackUrl);
   }
 
@@ -199,7 +203,7 @@ export class InvoiceStore {
   fail(id: number | string, now: number, options: PaymentOptions = {}): PaymentOutcome {
     const invoice = this.requirePayable(id, now, options);
     const transaction = this.addTransaction(invoice, 'Failed', now);
-    this.options.onChange?.();
+    this.options.onChange?.(invoice);
     return this.outcome(invoice, transaction, invoice.errorUrl);
   }
 
@@ -210,7 +214,7 @@ export class InvoiceStore {
       throw new RentlinkError('INVALID_STATE', `sandbox: invoice ${invoice.id} is paid and cannot be canceled`);
     }
     invoice.status = 'Canceled';
-    this.options.onChange?.();
+    this.options.onChange?.(invoice);
     return invoice;
   }
 
@@ -239,6 +243,7 @@ export class InvoiceStore {
       error: succeeded ? null : DECLINE_MESSAGE,
     };
     invoice.transactions.push(transaction);
+    this.idByPaymentId.set(transaction.paymentId, invoice.id);
     return transaction;
   }
 

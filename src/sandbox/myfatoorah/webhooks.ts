@@ -1,4 +1,5 @@
 import type { Clock } from '../../time/clock.js';
+import type { SandboxLogger } from '../host.js';
 import { errorMessage } from '../../errors.js';
 import { MYFATOORAH_SIGNATURE_HEADER, signMyFatoorahWebhook } from '../../providers/myfatoorah/webhook.js';
 
@@ -35,11 +36,7 @@ export interface WebhookDispatcherOptions {
   logger?: SandboxLogger;
 }
 
-/** The subset of pino the sandbox uses. */
-export interface SandboxLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type { SandboxLogger } from '../host.js';
 
 export const MAX_RETRIES = 5;
 

@@ -1,0 +1,1 @@
+ALTER TABLE `payment_links` ADD `window_ends_at` integer;

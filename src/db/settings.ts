@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from './open.js';
+import { settings } from './schema.js';
+
+/** Small facts every process shares through SQLite (the `settings` table). */
+
+export function readSetting(db: Db, key: string): string | null {
+  return db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value ?? null;
+}
+
+export function writeSetting(db: Db, key: string, value: string, now: number): void {
+  db.insert(settings)
+    .values({ key, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } })
+    .run();
+}
+
+/** The value of `key`, created once with `make()` if absent (the first process to ask wins). */
+export function ensureSetting(db: Db, key: string, make: () => string, now: number): string {
+  db.insert(settings).values({ key, value: make(), updatedAt: now }).onConflictDoNothing().run();
+  return readSetting(db, key) as string;
+}
+
+/** The key callback URLs are signed with: random, made once per database, never leaves it. */
+export function callbackKey(db: Db, now: number): string {
+  return ensureSetting(db, 'callback_key', () => randomBytes(32).toString('base64url'), now);
+}
+
+/** The Redis incarnation whose queues the queued markers in SQLite describe. */
+export const QUEUE_INCARNATION = 'queue_incarnation';
