@@ -12,8 +12,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real `rentlink` bin in a child process, in sandbox mode (no MYFATOORAH_TOKEN). */
 function rentlink(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
-    encoding: 'utf8',
+  const result = spawnRentlink(args, env);
+  return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+}
+
+/** The same, with stdout as bytes (for a byte-order mark). */
+function rentlinkBytes(args: string[], env: Record<string, string> = {}) {
+  const result = spawnRentlink(args, env);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
+}
+
+function spawnRentlink(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
     env: {
       PATH: process.env['PATH'] ?? '',
       DATABASE_PATH: join(dir, 'cli.db'),
@@ -25,7 +35,6 @@ function rentlink(args: string[], env: Record<string, string> = {}) {
     },
     timeout: 60_000,
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('rentlink CLI', () => {
@@ -100,5 +109,40 @@ describe('rentlink CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/STATUS_RATE_LIMIT_PER_SECOND/);
     expect(stderr).toContain('CONFIG_INVALID');
+  });
+
+  it('CSV listings neutralise formula names, and --bom starts them with EF BB BF', () => {
+    const env = { DATABASE_PATH: join(dir, 'csv.db') };
+    const file = join(dir, 'formulas.csv');
+    const names = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", '@SUM(1+1)', '-2+3', 'فاطمة العلي'];
+    const quoted = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    writeFileSync(
+      file,
+      csvOf(...names.map((name, i) => leaseLine({ lease_ref: `F-${i}`, tenant_name: quoted(name) }))),
+    );
+    expect(rentlink(['import', file], env).code).toBe(0);
+    const plain = rentlink(['leases', 'list', '--format', 'csv'], env);
+    expect(plain.code).toBe(0);
+    const tenants = plain.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').find((cell) => /HYPERLINK|cmd|SUM|2\+3|فاطمة/.test(cell)));
+    expect(tenants).toEqual([
+      `"'=HYPERLINK(""http://evil.example""`,
+      "'+cmd|' /C calc'!A0",
+      "'@SUM(1+1)",
+      "'-2+3",
+      'فاطمة العلي',
+    ]);
+    const bom = rentlinkBytes(['leases', 'list', '--format', 'csv', '--bom'], env);
+    expect(bom.code).toBe(0);
+    expect([...bom.stdout.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bom.stdout.subarray(3).toString('utf8')).toBe(plain.stdout);
+    const report = rentlinkBytes(['report', '--format', 'csv', '--bom'], env);
+    expect(report.code).toBe(0);
+    const notCsv = rentlink(['leases', 'list', '--bom'], env);
+    expect(notCsv.code).toBe(2);
+    expect(notCsv.stderr).toContain('--bom only applies to --format csv');
   });
 });

@@ -10,7 +10,7 @@ import { runTick } from '../schedule/tick.js';
 import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseDuration } from '../config.js';
-import { commandEnv, parseFormat, printRows, type OutputFormat } from './shared.js';
+import { BOM_OPTION_HELP, commandEnv, parseOutput, printRows, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -32,18 +32,19 @@ export function registerCoreCommands(program: Command): void {
     .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
     .option('--max-wait <duration>', 'with --wait: stop waiting after this long (work left stays queued)', '10m')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string }) => {
-      const format = parseFormat(opts.format);
+    .option('--bom', BOM_OPTION_HELP)
+    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string; bom?: boolean }) => {
+      const output = parseOutput(opts);
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
         if (!opts.wait) {
           const result = await runTick(app);
-          printRows([{ ...result, at: new Date(result.at).toISOString() }], format);
+          printRows([{ ...result, at: new Date(result.at).toISOString() }], output);
           return;
         }
         const summary = await tickAndWait(app, parseDuration(opts.maxWait) ?? 600_000);
-        printSummary(summary, format);
+        printSummary(summary, output.format);
         if (!summary.idle) process.exitCode = 3;
       } finally {
         await app.close();
