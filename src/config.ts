@@ -28,6 +28,9 @@ const optionalString = z
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
+/** Bodies up to MAX_BODY_BYTES are held in memory: 64 MiB is far above any webhook or admin form. */
+const MAX_BODY_CEILING = 64 * 1024 * 1024;
+
 const envSchema = z.object({
   DATABASE_PATH: z.string().default('./data/rentlink.db'),
   REDIS_URL: optionalString,
@@ -53,6 +56,8 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: intFrom(3000),
+  /** Largest request body accepted on webhooks, the callback and /admin (413 beyond). */
+  MAX_BODY_BYTES: intFrom(65_536, 1024).pipe(z.number().max(MAX_BODY_CEILING, `at most ${MAX_BODY_CEILING} bytes`)),
 
   SEND_CONCURRENCY: intFrom(4, 1),
   SEND_ATTEMPTS: intFrom(8, 1),
