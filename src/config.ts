@@ -28,6 +28,24 @@ const optionalString = z
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
+/**
+ * An http: or https: URL without credentials (no file:, javascript:, data:, …). Messages name the
+ * scheme at most, never the URL: it could carry a password.
+ */
+const httpUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a URL (expected e.g. https://rent.example.com)' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL, not ${url.protocol}` });
+  if (url.username !== '' || url.password !== '')
+    ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
+});
+
 /** Bodies up to MAX_BODY_BYTES are held in memory: 64 MiB is far above any webhook or admin form. */
 const MAX_BODY_CEILING = 64 * 1024 * 1024;
 
@@ -42,9 +60,11 @@ const envSchema = z.object({
 
   TICK_CRON: z.string().default('* * * * *'),
   CATCH_UP_PERIODS: intFrom(2),
+  /** Largest lease file `rentlink import` reads (bytes). */
+  IMPORT_MAX_BYTES: intFrom(64 * 1024 * 1024, 1),
 
   MYFATOORAH_TOKEN: optionalString,
-  MYFATOORAH_BASE_URL: z.url().default('https://apitest.myfatoorah.com'),
+  MYFATOORAH_BASE_URL: httpUrl.default('https://apitest.myfatoorah.com'),
   MYFATOORAH_TIMEZONE: z.string().default('Asia/Kuwait'),
   MYFATOORAH_ACCOUNT_CURRENCY: z
     .string()
@@ -53,7 +73,7 @@ const envSchema = z.object({
   MYFATOORAH_WEBHOOK_SECRET: optionalString,
   PROVIDER_TIMEOUT_MS: intFrom(15_000, 100),
 
-  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  PUBLIC_BASE_URL: optionalString.pipe(httpUrl.optional()),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: intFrom(3000),
   /** Largest request body accepted on webhooks, the callback and /admin (413 beyond). */

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
 import { ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
+import { readLeaseFile } from '../operations/lease-file.js';
 import { openDb, closeDb } from '../db/open.js';
 import { toDecimalString } from '../money.js';
 import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';
@@ -57,9 +57,12 @@ export function registerCoreCommands(program: Command): void {
     .argument('<file>', 'CSV with the columns listed in the README')
     .action((file: string) => {
       const env = commandEnv();
-      const db = openDb(env.config.DATABASE_PATH);
+      let db: ReturnType<typeof openDb> | null = null;
       try {
-        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'));
+        // Read (a regular file, at most IMPORT_MAX_BYTES, UTF-8) before the database is even opened.
+        const text = readLeaseFile(file, env.config.IMPORT_MAX_BYTES);
+        db = openDb(env.config.DATABASE_PATH);
+        const summary = importLeases(db, env.clock, text);
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -73,7 +76,7 @@ export function registerCoreCommands(program: Command): void {
         }
         throw err;
       } finally {
-        closeDb(db);
+        if (db) closeDb(db);
       }
     });
 
@@ -116,7 +119,7 @@ export function registerCoreCommands(program: Command): void {
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
-        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'));
+        const summary = importLeases(app.db, env.clock, readLeaseFile(file, env.config.IMPORT_MAX_BYTES));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
