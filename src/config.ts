@@ -46,6 +46,17 @@ const httpUrl = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
 });
 
+/** The shortest ADMIN_TOKEN accepted: a guessable token would make the login throttle the only defence. */
+export const ADMIN_TOKEN_MIN_LENGTH = 16;
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`); unset or empty is false. */
+const booleanFlag = optionalString.transform((text, ctx) => {
+  if (text === undefined) return false;
+  const value = { true: true, 1: true, yes: true, false: false, 0: false, no: false }[text.toLowerCase()];
+  if (value === undefined) ctx.addIssue({ code: 'custom', message: `must be true or false, got "${text}"` });
+  return value ?? false;
+});
+
 /** Bodies up to MAX_BODY_BYTES are held in memory: 64 MiB is far above any webhook or admin form. */
 const MAX_BODY_CEILING = 64 * 1024 * 1024;
 
@@ -95,7 +106,17 @@ const envSchema = z.object({
     return channel ?? undefined;
   }),
 
-  ADMIN_TOKEN: optionalString,
+  ADMIN_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .min(ADMIN_TOKEN_MIN_LENGTH, {
+        error: (iss) =>
+          `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters, got ${String(iss.input).length}; use a long random value, e.g. \`openssl rand -base64 24\``,
+      })
+      .optional(),
+  ),
+  /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
+  TRUST_PROXY: booleanFlag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
   SANDBOX_PORT: intFrom(0),
