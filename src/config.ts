@@ -46,6 +46,38 @@ const duration = (def: string) =>
       return ms;
     });
 
+/**
+ * An http: or https: URL without credentials (no file:, javascript:, data:, …). Messages name the
+ * scheme at most, never the URL: it could carry a password.
+ */
+const httpUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a URL (expected e.g. https://rent.example.com)' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL, not ${url.protocol}` });
+  if (url.username !== '' || url.password !== '')
+    ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
+});
+
+/** The shortest ADMIN_TOKEN accepted: a guessable token would make the login throttle the only defence. */
+export const ADMIN_TOKEN_MIN_LENGTH = 16;
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`); unset or empty is false. */
+const booleanFlag = optionalString.transform((text, ctx) => {
+  if (text === undefined) return false;
+  const value = { true: true, 1: true, yes: true, false: false, 0: false, no: false }[text.toLowerCase()];
+  if (value === undefined) ctx.addIssue({ code: 'custom', message: `must be true or false, got "${text}"` });
+  return value ?? false;
+});
+
+/** Bodies up to MAX_BODY_BYTES are held in memory: 64 MiB is far above any webhook or admin form. */
+const MAX_BODY_CEILING = 64 * 1024 * 1024;
+
 const envSchema = z.object({
   DATABASE_PATH: z.string().default('./data/rentlink.db'),
   REDIS_URL: optionalString,
@@ -60,9 +92,11 @@ const envSchema = z.object({
 
   TICK_CRON: z.string().default('* * * * *'),
   CATCH_UP_PERIODS: intFrom(2),
+  /** Largest lease file `rentlink import` reads (bytes). */
+  IMPORT_MAX_BYTES: intFrom(64 * 1024 * 1024, 1),
 
   MYFATOORAH_TOKEN: optionalString,
-  MYFATOORAH_BASE_URL: z.url().default('https://apitest.myfatoorah.com'),
+  MYFATOORAH_BASE_URL: httpUrl.default('https://apitest.myfatoorah.com'),
   MYFATOORAH_TIMEZONE: z.string().default('Asia/Kuwait'),
   MYFATOORAH_ACCOUNT_CURRENCY: z
     .string()
@@ -71,9 +105,11 @@ const envSchema = z.object({
   MYFATOORAH_WEBHOOK_SECRET: optionalString,
   PROVIDER_TIMEOUT_MS: intFrom(15_000, 100),
 
-  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  PUBLIC_BASE_URL: optionalString.pipe(httpUrl.optional()),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: intFrom(3000),
+  /** Largest request body accepted on webhooks, the callback and /admin (413 beyond). */
+  MAX_BODY_BYTES: intFrom(65_536, 1024).pipe(z.number().max(MAX_BODY_CEILING, `at most ${MAX_BODY_CEILING} bytes`)),
 
   SEND_CONCURRENCY: intFrom(4, 1),
   SEND_ATTEMPTS: intFrom(8, 1),
@@ -97,7 +133,17 @@ const envSchema = z.object({
     return channel ?? undefined;
   }),
 
-  ADMIN_TOKEN: optionalString,
+  ADMIN_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .min(ADMIN_TOKEN_MIN_LENGTH, {
+        error: (iss) =>
+          `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters, got ${String(iss.input).length}; use a long random value, e.g. \`openssl rand -base64 24\``,
+      })
+      .optional(),
+  ),
+  /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
+  TRUST_PROXY: booleanFlag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
   SANDBOX_PORT: intFrom(0),

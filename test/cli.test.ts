@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { openDb, closeDb } from '../src/db/open.js';
 import { charges, leases, paymentLinks } from '../src/db/schema.js';
 import { csvOf, leaseLine } from './helpers/harness.js';
@@ -12,8 +13,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real `rentlink` bin in a child process, in sandbox mode (no MYFATOORAH_TOKEN). */
 function rentlink(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
-    encoding: 'utf8',
+  const result = spawnRentlink(args, env);
+  return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+}
+
+/** The same, with stdout as bytes (for a byte-order mark). */
+function rentlinkBytes(args: string[], env: Record<string, string> = {}) {
+  const result = spawnRentlink(args, env);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
+}
+
+function spawnRentlink(args: string[], env: Record<string, string>, timeout = 60_000) {
+  return spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
     env: {
       PATH: process.env['PATH'] ?? '',
       DATABASE_PATH: join(dir, 'cli.db'),
@@ -23,9 +34,8 @@ function rentlink(args: string[], env: Record<string, string> = {}) {
       HTTP_PORT: '0',
       ...env,
     },
-    timeout: 60_000,
+    timeout,
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('rentlink CLI', () => {
@@ -100,5 +110,147 @@ describe('rentlink CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/STATUS_RATE_LIMIT_PER_SECOND/);
     expect(stderr).toContain('CONFIG_INVALID');
+  });
+
+  it('CSV listings neutralise formula names, and --bom starts them with EF BB BF', () => {
+    const env = { DATABASE_PATH: join(dir, 'csv.db') };
+    const file = join(dir, 'formulas.csv');
+    const names = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", '@SUM(1+1)', '-2+3', 'فاطمة العلي'];
+    const quoted = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    writeFileSync(
+      file,
+      csvOf(...names.map((name, i) => leaseLine({ lease_ref: `F-${i}`, tenant_name: quoted(name) }))),
+    );
+    expect(rentlink(['import', file], env).code).toBe(0);
+    const plain = rentlink(['leases', 'list', '--format', 'csv'], env);
+    expect(plain.code).toBe(0);
+    const tenants = plain.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').find((cell) => /HYPERLINK|cmd|SUM|2\+3|فاطمة/.test(cell)));
+    expect(tenants).toEqual([
+      `"'=HYPERLINK(""http://evil.example""`,
+      "'+cmd|' /C calc'!A0",
+      "'@SUM(1+1)",
+      "'-2+3",
+      'فاطمة العلي',
+    ]);
+    const bom = rentlinkBytes(['leases', 'list', '--format', 'csv', '--bom'], env);
+    expect(bom.code).toBe(0);
+    expect([...bom.stdout.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bom.stdout.subarray(3).toString('utf8')).toBe(plain.stdout);
+    const report = rentlinkBytes(['report', '--format', 'csv', '--bom'], env);
+    expect(report.code).toBe(0);
+    const notCsv = rentlink(['leases', 'list', '--bom'], env);
+    expect(notCsv.code).toBe(2);
+    expect(notCsv.stderr).toContain('--bom only applies to --format csv');
+  });
+});
+
+describe('import refuses what it cannot read safely (issue #8 item 11)', () => {
+  const env = { DATABASE_PATH: join(dir, 'limits.db') };
+  const leaseCount = () => {
+    const db = openDb(env.DATABASE_PATH);
+    try {
+      return db.select().from(leases).all().length;
+    } finally {
+      closeDb(db);
+    }
+  };
+
+  it('/dev/zero, a directory and a FIFO are not regular files: exit 2 at once, nothing written', () => {
+    const zero = spawnRentlink(['import', '/dev/zero'], env, 20_000);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr.toString()).toContain('/dev/zero is a device, not a regular file');
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    const directory = rentlink(['import', folder], env);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain('is a directory, not a regular file');
+    const fifo = join(dir, 'a-fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const pipe = spawnRentlink(['import', fifo], env, 20_000); // opening a FIFO must not wait for a writer
+    expect(pipe.status).toBe(2);
+    expect(pipe.stderr.toString()).toContain('is a pipe, not a regular file');
+    expect(leaseCount()).toBe(0);
+  });
+
+  it('a file over IMPORT_MAX_BYTES is refused: exit 2, nothing written', () => {
+    const file = join(dir, 'big.csv');
+    writeFileSync(file, csvOf(...Array.from({ length: 40 }, (_, i) => leaseLine({ lease_ref: `BIG-${i}` }))));
+    const { code, stderr } = rentlink(['import', file], { ...env, IMPORT_MAX_BYTES: '2048' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('is larger than IMPORT_MAX_BYTES (2048 bytes)');
+    expect(leaseCount()).toBe(0);
+  });
+
+  it('a Latin-1 file is refused as not UTF-8, naming line and byte: exit 2, nothing written', () => {
+    const file = join(dir, 'latin1.csv');
+    writeFileSync(file, Buffer.from(csvOf(leaseLine({ lease_ref: 'L1-1', tenant_name: 'José Müller' })), 'latin1'));
+    const { code, stderr } = rentlink(['import', file], env);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/line 2, field file: the file is not UTF-8: byte 0xE9 at line 2, byte 9 /);
+    expect(leaseCount()).toBe(0);
+  });
+
+  it('a control or bidi-override character is named with its line and field: exit 2', () => {
+    const file = join(dir, 'bidi.csv');
+    writeFileSync(file, csvOf(leaseLine({ lease_ref: 'BIDI-1', tenant_name: 'Noura \u202Eexe.pdf' })));
+    const { code, stderr } = rentlink(['import', file], env);
+    expect(code).toBe(2);
+    expect(stderr).toContain('line 2, field tenant_name: tenant_name contains U+202E RIGHT-TO-LEFT OVERRIDE');
+    expect(leaseCount()).toBe(0);
+  });
+});
+
+describe('settings that are URLs (issue #8 item 11)', () => {
+  it.each([
+    [
+      'PUBLIC_BASE_URL',
+      'javascript:alert(1)',
+      /PUBLIC_BASE_URL: must be an http:\/\/ or https:\/\/ URL, not javascript:/,
+    ],
+    ['PUBLIC_BASE_URL', 'file:///etc/passwd', /PUBLIC_BASE_URL: .*not file:/],
+    ['MYFATOORAH_BASE_URL', 'data:text/html,hi', /MYFATOORAH_BASE_URL: .*not data:/],
+    [
+      'MYFATOORAH_BASE_URL',
+      'https://user:secret@api.myfatoorah.com',
+      /MYFATOORAH_BASE_URL: must not carry a user name or password/,
+    ],
+    ['PUBLIC_BASE_URL', 'not a url', /PUBLIC_BASE_URL: is not a URL/],
+  ])('%s=%s is refused, naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+    let text = '';
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      text = (err as Error).message;
+    }
+    expect(text).not.toContain('secret'); // a password in the URL is not echoed
+  });
+
+  it('http and https URLs are accepted', () => {
+    expect(
+      loadConfig({ PUBLIC_BASE_URL: 'https://rent.example.com', MYFATOORAH_BASE_URL: 'http://127.0.0.1:8090' }),
+    ).toMatchObject({
+      PUBLIC_BASE_URL: 'https://rent.example.com',
+      MYFATOORAH_BASE_URL: 'http://127.0.0.1:8090',
+    });
+  });
+
+  it('the real CLI exits 2 on one, naming it', () => {
+    const { code, stderr } = rentlink(['leases', 'list'], { PUBLIC_BASE_URL: 'file:///etc/passwd' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('PUBLIC_BASE_URL');
+    expect(stderr).toContain('CONFIG_INVALID');
+  });
+});
+
+describe('IMPORT_MAX_BYTES', () => {
+  it('defaults to 64 MiB and must be a positive whole number', () => {
+    expect(loadConfig({}).IMPORT_MAX_BYTES).toBe(64 * 1024 * 1024);
+    expect(() => loadConfig({ IMPORT_MAX_BYTES: '0' })).toThrow(/IMPORT_MAX_BYTES/);
+    expect(() => loadConfig({ IMPORT_MAX_BYTES: 'lots' })).toThrow(/IMPORT_MAX_BYTES/);
   });
 });

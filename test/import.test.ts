@@ -19,6 +19,7 @@ import {
   type ImportIssue,
   type LeaseCsvColumn,
 } from '../src/operations/import-leases.js';
+import { decodeLeaseFile } from '../src/operations/lease-file.js';
 
 const EXAMPLE = readFileSync(new URL('../examples/leases.csv', import.meta.url), 'utf8');
 const HEADER = LEASE_CSV_COLUMNS.join(',');
@@ -48,7 +49,7 @@ const GOOD: Record<LeaseCsvColumn, string> = {
 };
 
 function csvLine(values: readonly string[]): string {
-  return values.map((v) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',');
+  return values.map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',');
 }
 
 function row(over: Partial<Record<LeaseCsvColumn, string>>): string {
@@ -148,7 +149,7 @@ describe('importing the example file', () => {
     expect(ended).toMatchObject({ dueDay: 31, endsOn: '2026-12-31', amountMinor: 1200000 });
   });
 
-  it('accepts a BOM, CRLF line ends, columns in any order and a quoted multi-line unit', () => {
+  it('accepts a BOM, CRLF line ends and columns in any order; a quoted line break inside a field is refused', () => {
     const columns = [...LEASE_CSV_COLUMNS].reverse();
     const line = (over: Partial<Record<LeaseCsvColumn, string>>) => csvLine(columns.map((c) => over[c] ?? GOOD[c]));
     const text =
@@ -156,6 +157,11 @@ describe('importing the example file', () => {
       [columns.join(','), line({ unit: 'Tower B\nFlat 9' }), line({ lease_ref: 'X-2', due_day: '40' })].join('\r\n');
     const { errors } = parseLeasesCsv(text, RULES);
     expect(errors).toEqual([
+      {
+        line: 2,
+        field: 'unit',
+        message: expect.stringContaining('unit contains U+000A LINE FEED at character 8') as string,
+      },
       { line: 4, field: 'due_day', message: 'due_day must be a whole number from 1 to 31, got 40' },
     ]);
   });
@@ -197,6 +203,26 @@ describe('a bad field rejects the whole file', () => {
     ['lease_ref with a space', { lease_ref: 'BAD 1' }, 'lease_ref', /letters, digits/],
     ['lease_ref too long', { lease_ref: 'L'.repeat(41) }, 'lease_ref', /at most 40 characters, got 41/],
     ['missing tenant_name', { tenant_name: '' }, 'tenant_name', /required/],
+    [
+      'tenant_name of 101 characters',
+      { tenant_name: 'ن'.repeat(101) },
+      'tenant_name',
+      /at most 100 characters, got 101$/,
+    ],
+    ['unit of 61 characters', { unit: 'U'.repeat(61) }, 'unit', /^unit must be at most 60 characters, got 61$/],
+    ['NUL in tenant_name', { tenant_name: 'Noura\u0000' }, 'tenant_name', /contains U\+0000 NULL at character 6/],
+    [
+      'a right-to-left override in tenant_name',
+      { tenant_name: 'Noura \u202Efdp.exe' },
+      'tenant_name',
+      /^tenant_name contains U\+202E RIGHT-TO-LEFT OVERRIDE at character 7/,
+    ],
+    ['a bidi isolate in unit', { unit: 'Flat \u2066 9' }, 'unit', /contains U\+2066 LEFT-TO-RIGHT ISOLATE/],
+    ['a pop isolate in unit', { unit: 'Flat \u2069 9' }, 'unit', /contains U\+2069 POP DIRECTIONAL ISOLATE/],
+    ['a tab inside tenant_name', { tenant_name: 'Noura\tAl' }, 'tenant_name', /U\+0009 CHARACTER TABULATION/],
+    ['a bare CR inside unit', { unit: 'Flat\r9' }, 'unit', /U\+000D CARRIAGE RETURN/],
+    ['a C1 control in email', { email: 'noura\u0085@example.com' }, 'email', /U\+0085 NEXT LINE/],
+    ['another C0 control in lease_ref', { lease_ref: 'BAD\u0007' }, 'lease_ref', /U\+0007 \(a control character\)/],
   ])('%s', (_name, over, field, message) => {
     const issues = importFails(fileWithBadRow(over));
     expect(issues).toEqual([{ line: 3, field, message: expect.stringMatching(message) }]);
@@ -283,6 +309,66 @@ describe('a bad field rejects the whole file', () => {
 
   it('an empty file is an error', () => {
     expect(importFails('')).toEqual([expect.objectContaining({ line: 1, field: 'header' })]);
+  });
+});
+
+describe('lengths and characters', () => {
+  it('accepts a 100-character Arabic name and a 60-character unit', () => {
+    const { errors, rows } = parseLeasesCsv(
+      [HEADER, row({ tenant_name: 'نورة'.repeat(25), unit: 'U'.repeat(60) })].join('\n'),
+      RULES,
+    );
+    expect(errors).toEqual([]);
+    expect([...(rows[0]?.tenantName ?? '')]).toHaveLength(100);
+  });
+});
+
+describe('a file that is not UTF-8', () => {
+  it('is refused, saying so and where (line and byte), and nothing is written', () => {
+    const latin1 = Buffer.from(
+      [HEADER, row({ lease_ref: 'A' }), row({ lease_ref: 'B', tenant_name: 'Zoë' })].join('\n'),
+      'latin1',
+    );
+    let issues: ImportIssue[] = [];
+    try {
+      decodeLeaseFile(latin1);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ImportError);
+      issues = (err as ImportError).issues;
+    }
+    expect(issues).toEqual([
+      {
+        line: 3,
+        field: 'file',
+        message: expect.stringMatching(/^the file is not UTF-8: byte 0xEB at line 3, byte 5 /),
+      },
+    ]);
+    expectNothingWritten();
+  });
+
+  it('a UTF-8 file decodes, with or without a byte-order mark', () => {
+    const text = [HEADER, row({ tenant_name: 'فاطمة' })].join('\n');
+    expect(decodeLeaseFile(Buffer.from(text))).toBe(text);
+    expect(parseLeasesCsv(decodeLeaseFile(Buffer.from(`\uFEFF${text}`)), RULES).errors).toEqual([]);
+  });
+
+  it('names the first bad byte of overlong, surrogate, truncated and out-of-range sequences', () => {
+    const at = (bytes: number[]) => {
+      try {
+        decodeLeaseFile(Buffer.from([0x61, 0x0a, 0x62, ...bytes]));
+      } catch (err) {
+        return (err as ImportError).issues[0]?.message
+          .match(/byte (0x[0-9A-F]{2}) at line (\d+), byte (\d+)/)
+          ?.slice(1);
+      }
+      return null;
+    };
+    expect(at([0xc0, 0xaf])).toEqual(['0xC0', '2', '2']); // overlong "/"
+    expect(at([0xed, 0xa0, 0x80])).toEqual(['0xED', '2', '2']); // a UTF-16 surrogate
+    expect(at([0xe2, 0x82])).toEqual(['0xE2', '2', '2']); // cut short at the end
+    expect(at([0xf4, 0x90, 0x80, 0x80])).toEqual(['0xF4', '2', '2']); // above U+10FFFF
+    expect(at([0xe2, 0x82, 0xac, 0x80])).toEqual(['0x80', '2', '5']); // € then a stray continuation byte
+    expect(at([0xe2, 0x82, 0xac])).toBeNull();
   });
 });
 

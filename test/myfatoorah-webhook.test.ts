@@ -5,6 +5,7 @@ import {
   webhookSignatureTextV1,
   webhookSignatureTextV2,
 } from '../src/providers/myfatoorah/webhook.js';
+import { hasDuplicateKey } from '../src/providers/myfatoorah/webhook-shape.js';
 
 const SECRET = 'whsec-test-123';
 
@@ -186,5 +187,88 @@ describe('verifyMyFatoorahWebhook', () => {
     const hint = verifyMyFatoorahWebhook(raw, signMyFatoorahWebhook(body, SECRET), SECRET);
     expect(hint?.invoiceId).toBe('555');
     expect(hint?.reference).toBe('r-1');
+  });
+});
+
+/**
+ * Issue #8 item 7: the signed text is not the body, so a signature must only be accepted for the one
+ * structure its text can stand for. Each forged body below is built from a genuine signed delivery and
+ * produces exactly the genuine signed text (checked first), so the HMAC alone would accept it.
+ */
+describe('signatures are bound to the parsed structure', () => {
+  function expectSameSignedText(forged: unknown, signature: string): void {
+    expect(signMyFatoorahWebhook(forged, SECRET)).toBe(signature);
+  }
+
+  it('V1: moving ",InvoiceId=…" into another field\'s value keeps the text, and is refused', () => {
+    const { InvoiceId: _moved, ...rest } = v1Body().Data;
+    const forged = { ...v1Body(), Data: { ...rest, CustomerReference: 'lease-7,InvoiceId=123' } };
+    expectSameSignedText(forged, V1_SIGNATURE);
+    expect(verifyMyFatoorahWebhook(JSON.stringify(forged), V1_SIGNATURE, SECRET)).toBeNull();
+  });
+
+  it('V1: a key that carries "=" or "," (the same text split elsewhere) is refused', () => {
+    const { CustomerReference: _a, InvoiceId: _b, ...rest } = v1Body().Data;
+    const forged = { ...v1Body(), Data: { ...rest, 'CustomerReference=lease-7,InvoiceId': 123 } };
+    expectSameSignedText(forged, V1_SIGNATURE);
+    expect(verifyMyFatoorahWebhook(JSON.stringify(forged), V1_SIGNATURE, SECRET)).toBeNull();
+  });
+
+  it('a V2 signature does not verify a crafted V1 body with the same text', () => {
+    const [first, ...more] = V2_PAID_TEXT.split(',');
+    const [key, value] = (first ?? '').split('=');
+    const forged = { EventType: 1, Data: { [key ?? '']: [value, ...more].join(',') } };
+    expectSameSignedText(forged, V2_PAID_SIGNATURE);
+    expect(verifyMyFatoorahWebhook(JSON.stringify(forged), V2_PAID_SIGNATURE, SECRET)).toBeNull();
+  });
+
+  it('V2: a signed field whose value carries the next field (same text) is refused', () => {
+    const forged = v2Body({ invoice: { Id: '100001,Invoice.Status=PAID', Status: 'PAID' } });
+    // Not the same text (V2's field list is fixed), but the value rule alone must refuse it.
+    expect(verifyMyFatoorahWebhook(JSON.stringify(forged), signMyFatoorahWebhook(forged, SECRET), SECRET)).toBeNull();
+  });
+
+  it('a duplicate key (JSON.parse keeps the last one) is refused, in V1 and V2', () => {
+    const v1 = JSON.stringify(v1Body()).replace('"Data":{', '"Data":{"InvoiceId":999,');
+    expect(JSON.parse(v1)).toEqual(v1Body()); // what the HMAC sees is the genuine structure
+    expect(verifyMyFatoorahWebhook(v1, V1_SIGNATURE, SECRET)).toBeNull();
+    const v2 = JSON.stringify(v2Body()).replace('"Invoice":{', '"Invoice":{"Id":"100009",');
+    expect(JSON.parse(v2)).toEqual(v2Body());
+    expect(verifyMyFatoorahWebhook(v2, V2_PAID_SIGNATURE, SECRET)).toBeNull();
+    const escaped = JSON.stringify(v1Body()).replace('"Data":{', '"Data":{"Invoice\\u0049d":999,');
+    expect(verifyMyFatoorahWebhook(escaped, V1_SIGNATURE, SECRET)).toBeNull();
+  });
+
+  it('V1 keys equal but for case are refused (the sort cannot order them)', () => {
+    const forged = { ...v1Body(), Data: { ...v1Body().Data, invoiceid: 124 } };
+    expect(verifyMyFatoorahWebhook(JSON.stringify(forged), signMyFatoorahWebhook(forged, SECRET), SECRET)).toBeNull();
+  });
+
+  it('non-object Data, Invoice or Transaction, object values and a body that is both V1 and V2 are refused', () => {
+    const signed = (body: unknown) =>
+      verifyMyFatoorahWebhook(JSON.stringify(body), signMyFatoorahWebhook(body, SECRET), SECRET);
+    expect(signed({ ...v2Body(), Data: [] })).toBeNull();
+    expect(signed({ ...v2Body(), Data: { Invoice: 'x', Transaction: v2Body().Data.Transaction } })).toBeNull();
+    expect(signed(v2Body({ invoice: { Status: { a: 1 } } }))).toBeNull();
+    expect(signed({ ...v1Body(), Data: { ...v1Body().Data, aField: { nested: 'x' } } })).toBeNull();
+    expect(signed({ ...v1Body(), Data: { ...v1Body().Data, aField: ['x'] } })).toBeNull();
+    expect(signed({ ...v2Body(), EventType: 1 })).toBeNull();
+  });
+
+  it('the genuine V1 and V2 vectors still verify, and so do ordinary names with commas', () => {
+    expect(verifyMyFatoorahWebhook(JSON.stringify(v1Body()), V1_SIGNATURE, SECRET)?.invoiceId).toBe('123');
+    expect(verifyMyFatoorahWebhook(JSON.stringify(v2Body()), V2_PAID_SIGNATURE, SECRET)?.invoiceId).toBe('100001');
+    const named = { ...v1Body(), Data: { ...v1Body().Data, CustomerName: 'Al-Sabah, Noura = tenant' } };
+    const hint = verifyMyFatoorahWebhook(JSON.stringify(named), signMyFatoorahWebhook(named, SECRET), SECRET);
+    expect(hint?.reference).toBe('lease-7');
+  });
+});
+
+describe('hasDuplicateKey', () => {
+  it('finds a key twice in one object at any depth, and only then', () => {
+    expect(hasDuplicateKey('{"a":"x\\"}{,\\"a\\":","b":[{"a":1},{"a":2}],"c":{"a":1},"d":["a","a"]}')).toBe(false);
+    expect(hasDuplicateKey('{"a":[1,{"b":1,"b":2}]}')).toBe(true);
+    expect(hasDuplicateKey('{"a":{"x":1},"a":{"y":1}}')).toBe(true);
+    expect(hasDuplicateKey('{"k":"\\u0061","\\u006b":1}')).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
 import { chargeLines, collectionReport } from '../operations/report.js';
 import { leaseNotFound } from '../operations/rows.js';
-import { parseFormat, printRows } from './shared.js';
+import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
 import { printDetail, withDb } from './admin-shared.js';
 
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
@@ -14,12 +14,13 @@ export function registerLeaseCommands(program: Command): void {
     .command('list')
     .description('every lease with its tenant, rent, state and charge counts')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((opts: { format: string; bom?: boolean }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const output = parseOutput(opts);
         const rows = listLeases(db);
         printRows(
-          format === 'table'
+          output.format === 'table'
             ? rows.map((l) => ({
                 ref: l.ref,
                 tenant: l.tenantName,
@@ -32,7 +33,7 @@ export function registerLeaseCommands(program: Command): void {
                 unpaid: l.unpaid,
               }))
             : (rows as unknown as Array<Record<string, unknown>>),
-          format,
+          output,
           'no leases (import a CSV first)',
         );
       }),
@@ -43,13 +44,15 @@ export function registerLeaseCommands(program: Command): void {
     .description('a lease, its tenant and the ledger: every period, amount, status and paid date')
     .argument('<ref>', 'lease ref')
     .option('--format <format>', 'table, json or csv (csv: the ledger)', 'table')
-    .action((ref: string, opts: { format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((ref: string, opts: { format: string; bom?: boolean }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const output = parseOutput(opts);
         const detail = showLease(db, ref);
         if (!detail) throw leaseNotFound(ref);
-        if (format === 'json') return printRows([detail as unknown as Record<string, unknown>], 'json');
-        if (format === 'csv') return printRows(detail.ledger as unknown as Array<Record<string, unknown>>, 'csv');
+        if (output.format === 'json') return printRows([detail as unknown as Record<string, unknown>], 'json');
+        if (output.format === 'csv')
+          return printRows(detail.ledger as unknown as Array<Record<string, unknown>>, output);
         const { lease, tenant } = detail;
         printDetail(`Lease ${lease.ref}`, {
           tenant: tenant.name,
@@ -111,16 +114,17 @@ export function registerReportCommand(program: Command): void {
     .description('collection per period and currency: charges, paid, open, expired, failed, void, collection rate')
     .option('--period <YYYY-MM>', 'only this period')
     .option('--format <format>', 'table, json, or csv (one line per charge)', 'table')
-    .action((opts: { period?: string; format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((opts: { period?: string; format: string; bom?: boolean }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
-        if (format === 'csv')
+        const output = parseOutput(opts);
+        if (output.format === 'csv')
           return printRows(
             chargeLines(db, { period: opts.period }) as unknown as Array<Record<string, unknown>>,
-            'csv',
+            output,
           );
         const rows = collectionReport(db, { period: opts.period });
-        if (format === 'json') return printRows(rows as unknown as Array<Record<string, unknown>>, 'json');
+        if (output.format === 'json') return printRows(rows as unknown as Array<Record<string, unknown>>, 'json');
         printRows(
           rows.map((r) => ({
             period: r.period,

@@ -11,7 +11,7 @@ import { chargeNotFound } from '../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
 import { registerLeaseCommands, registerReportCommand } from './admin-ledger.js';
-import { parseFormat, printRows } from './shared.js';
+import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
 import { parseQueue, printDetail, withApp, withDb } from './admin-shared.js';
 
 /**
@@ -34,11 +34,12 @@ function registerJobCommands(program: Command): void {
     .description("list failed jobs with their charge, tenant, attempts, time and the provider's reason")
     .option('--queue <queue>', 'send or status (default: both)')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { queue?: string; format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((opts: { queue?: string; format: string; bom?: boolean }) =>
       withApp(async (app) => {
-        const format = parseFormat(opts.format);
+        const output = parseOutput(opts);
         const failed = await listFailedJobs(app, { queue: parseQueue(opts.queue) });
-        if (format !== 'table') return printRows(failed as unknown as Array<Record<string, unknown>>, format);
+        if (output.format !== 'table') return printRows(failed as unknown as Array<Record<string, unknown>>, output);
         printRows(
           failed.map((j) => ({
             job: j.jobId,
@@ -106,13 +107,14 @@ function registerChargeCommands(program: Command): void {
     )
     .option('--lease <ref>', 'only this lease')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { period?: string; status?: string; lease?: string; format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((opts: { period?: string; status?: string; lease?: string; format: string; bom?: boolean }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const output = parseOutput(opts);
         const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
         printRows(
-          format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>),
-          format,
+          output.format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>),
+          output,
           'no charges',
         );
       }),
@@ -123,9 +125,10 @@ function registerChargeCommands(program: Command): void {
     .description('one charge with its links and its full event history')
     .argument('<id>', 'charge id')
     .option('--format <format>', 'table or json', 'table')
-    .action((id: string, opts: { format: string }) =>
+    .option('--bom', BOM_OPTION_HELP)
+    .action((id: string, opts: { format: string; bom?: boolean }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const { format } = parseOutput(opts);
         const chargeId = parseChargeId(id);
         const detail = showCharge(db, chargeId);
         if (!detail) throw chargeNotFound(chargeId);

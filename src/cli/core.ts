@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
 import { contactRulesOf, ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
+import { readLeaseFile } from '../operations/lease-file.js';
 import { openDb, closeDb } from '../db/open.js';
 import { toDecimalString } from '../money.js';
 import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';
@@ -11,7 +11,7 @@ import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseDuration } from '../config.js';
 import { createRegistry } from '../providers/registry.js';
-import { commandEnv, parseFormat, printRows, type OutputFormat } from './shared.js';
+import { BOM_OPTION_HELP, commandEnv, parseOutput, printRows, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -33,18 +33,19 @@ export function registerCoreCommands(program: Command): void {
     .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
     .option('--max-wait <duration>', 'with --wait: stop waiting after this long (work left stays queued)', '10m')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string }) => {
-      const format = parseFormat(opts.format);
+    .option('--bom', BOM_OPTION_HELP)
+    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string; bom?: boolean }) => {
+      const output = parseOutput(opts);
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
         if (!opts.wait) {
           const result = await runTick(app);
-          printRows([{ ...result, at: new Date(result.at).toISOString() }], format);
+          printRows([{ ...result, at: new Date(result.at).toISOString() }], output);
           return;
         }
         const summary = await tickAndWait(app, parseDuration(opts.maxWait) ?? 600_000);
-        printSummary(summary, format);
+        printSummary(summary, output.format);
         if (!summary.idle) process.exitCode = 3;
       } finally {
         await app.close();
@@ -57,13 +58,16 @@ export function registerCoreCommands(program: Command): void {
     .argument('<file>', 'CSV with the columns listed in the README')
     .action((file: string) => {
       const env = commandEnv();
-      const db = openDb(env.config.DATABASE_PATH);
+      let db: ReturnType<typeof openDb> | null = null;
       try {
+        // Read (a regular file, at most IMPORT_MAX_BYTES, UTF-8) before the database is even opened.
+        const text = readLeaseFile(file, env.config.IMPORT_MAX_BYTES);
+        db = openDb(env.config.DATABASE_PATH);
         const registry = createRegistry(env.config.accounts, {
           clock: env.clock,
           timeoutMs: env.config.PROVIDER_TIMEOUT_MS,
         });
-        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'), contactRulesOf(registry));
+        const summary = importLeases(db, env.clock, text, contactRulesOf(registry));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -77,7 +81,7 @@ export function registerCoreCommands(program: Command): void {
         }
         throw err;
       } finally {
-        closeDb(db);
+        if (db) closeDb(db);
       }
     });
 
@@ -120,7 +124,8 @@ export function registerCoreCommands(program: Command): void {
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
-        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'), contactRulesOf(app.registry));
+        const text = readLeaseFile(file, env.config.IMPORT_MAX_BYTES);
+        const summary = importLeases(app.db, env.clock, text, contactRulesOf(app.registry));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );

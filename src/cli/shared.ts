@@ -28,13 +28,33 @@ function parseNow(value: string): number {
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 
+/** How a listing is printed: the format and, for CSV, whether a UTF-8 byte-order mark goes first. */
+export interface Output {
+  format: OutputFormat;
+  bom: boolean;
+}
+
+/** The help text of `--bom`, offered by every command that takes `--format`. */
+export const BOM_OPTION_HELP = 'with --format csv: start with a UTF-8 byte-order mark (for Excel and Arabic names)';
+
+const UTF8_BOM = '\uFEFF';
+
 export function parseFormat(value: string): OutputFormat {
   if (value === 'table' || value === 'json' || value === 'csv') return value;
   throw new RentlinkError('INVALID_INPUT', `--format must be table, json or csv, got "${value}"`);
 }
 
+/** `--format` and `--bom` together; a BOM only makes sense in front of CSV (it would break JSON). */
+export function parseOutput(opts: { format: string; bom?: boolean }): Output {
+  const format = parseFormat(opts.format);
+  if (opts.bom === true && format !== 'csv')
+    throw new RentlinkError('INVALID_INPUT', `--bom only applies to --format csv, not ${format}`);
+  return { format, bom: opts.bom === true };
+}
+
 /** Prints rows as an aligned table for people, JSON or CSV for scripts. */
-export function printRows(rows: Array<Record<string, unknown>>, format: OutputFormat, empty = '(none)'): void {
+export function printRows(rows: Array<Record<string, unknown>>, output: OutputFormat | Output, empty = '(none)'): void {
+  const { format, bom } = typeof output === 'string' ? { format: output, bom: false } : output;
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -46,8 +66,8 @@ export function printRows(rows: Array<Record<string, unknown>>, format: OutputFo
   }
   const columns = Object.keys(first);
   if (format === 'csv') {
-    const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const lines = [columns, ...rows.map((r) => columns.map((c) => r[c]))].map((cells) => cells.map(csvCell).join(','));
+    process.stdout.write(`${bom ? UTF8_BOM : ''}${lines.join('\n')}\n`);
     return;
   }
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
@@ -66,9 +86,18 @@ export function text(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-function csvCell(value: unknown): string {
-  const s = text(value);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV field. Text a spreadsheet would run as a formula (OWASP's CSV-injection rule: it starts with
+ * `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`, which shows as text; then a field holding
+ * a quote, comma, CR or LF is quoted. Numbers stay numbers: `-5` is not a formula.
+ */
+export function csvCell(value: unknown): string {
+  const cell = typeof value === 'number' || typeof value === 'bigint' ? String(value) : neutraliseFormula(text(value));
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+function neutraliseFormula(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
 }
 
 // Arabic combining marks take no column; good enough alignment for names in a terminal.

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import type { App } from '../app.js';
 import { pingDb } from '../db/open.js';
 import { registerCallback } from './callback.js';
+import { limitRequestBody } from './limits.js';
 import { registerWebhooks } from './webhook.js';
 
 export interface HttpServer {
@@ -16,9 +17,15 @@ export interface HttpServer {
 /** Extra routes mounted by other concerns (admin, metrics), so this file stays the wiring. */
 export type RouteRegistrar = (http: Hono, app: App) => void;
 
-/** The worker's HTTP app: health, tenant callbacks, provider webhooks, plus registered extras. */
+/**
+ * The worker's HTTP app: health, tenant callbacks, provider webhooks, plus registered extras. Bodies
+ * on callbacks and webhooks are capped at MAX_BODY_BYTES (413 beyond; see limits.ts).
+ */
 export function createHttpApp(app: App, extras: RouteRegistrar[] = []): Hono {
   const http = new Hono();
+  const limit = limitRequestBody(app.config.MAX_BODY_BYTES);
+  http.use('/webhooks/*', limit);
+  http.use('/callback', limit);
   http.get('/healthz', async (c) => {
     const sqlite = pingDb(app.db);
     const redis = await app.connection.ping().then(

@@ -53,9 +53,9 @@ export interface ImportSummary {
 export class ImportError extends RentlinkError {
   readonly issues: ImportIssue[];
 
-  constructor(issues: ImportIssue[]) {
+  constructor(issues: ImportIssue[], options?: { cause?: unknown }) {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-    super('IMPORT_INVALID', `lease file has ${count}; nothing was imported:\n${formatImportIssues(issues)}`);
+    super('IMPORT_INVALID', `lease file has ${count}; nothing was imported:\n${formatImportIssues(issues)}`, options);
     this.name = 'ImportError';
     this.issues = issues;
   }
@@ -85,10 +85,11 @@ function readRecords(text: string, issues: ImportIssue[]): CsvRecord[] {
       relax_column_count: true, // counted below, so the message can say which line and how many
       info: true,
     }) as unknown as { record: string[]; info: { lines: number } }[]; // `info: true` changes the shape
-    // `lines` is where a record ends; a quoted field may span lines, so count back to its start.
+    // `lines` is where a record ends; a quoted field may span lines (CRLF, LF or a bare CR), so count
+    // back to its start.
     return parsed.map(({ record, info }) => ({
       fields: record,
-      line: info.lines - record.reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0),
+      line: info.lines - record.reduce((n, v) => n + (v.match(/\r\n|\r|\n/g)?.length ?? 0), 0),
     }));
   } catch (err) {
     const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : 1;

@@ -127,11 +127,63 @@ function required(field: string, what: string) {
   return z.string().min(1, { error: `${field} is required (${what})` });
 }
 
+/** Required text of at most `max` characters (code points, so an Arabic letter or an emoji is one). */
+function requiredText(field: string, what: string, max: number) {
+  return required(field, what).refine((value) => [...value].length <= max, {
+    error: (iss) => `${field} must be at most ${max} characters, got ${[...String(iss.input)].length}`,
+  });
+}
+
+/**
+ * Characters no field may hold: C0 and C1 controls (NUL, tab, CR and LF included: line ends belong
+ * to the CSV, not to a value), DEL, and the bidi embeddings, overrides and isolates that make a name
+ * display as something else (U+202A–U+202E, U+2066–U+2069).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const FORBIDDEN_CHARACTER = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+const CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'NULL',
+  0x09: 'CHARACTER TABULATION',
+  0x0a: 'LINE FEED',
+  0x0d: 'CARRIAGE RETURN',
+  0x7f: 'DELETE',
+  0x85: 'NEXT LINE',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+  0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+  0x202c: 'POP DIRECTIONAL FORMATTING',
+  0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+  0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x2066: 'LEFT-TO-RIGHT ISOLATE',
+  0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE',
+  0x2069: 'POP DIRECTIONAL ISOLATE',
+};
+
+/** `U+202E RIGHT-TO-LEFT OVERRIDE`, or `U+0007 (a control character)` for the unnamed ones. */
+function characterLabel(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `${hex} ${CHARACTER_NAMES[codePoint] ?? '(a control character)'}`;
+}
+
+/** The problem with the first forbidden character of a field, or null when it has none. */
+function forbiddenCharacterProblem(field: string, value: string): string | null {
+  if (!FORBIDDEN_CHARACTER.test(value)) return null;
+  const characters = [...value];
+  const index = characters.findIndex((ch) => FORBIDDEN_CHARACTER.test(ch));
+  const label = characterLabel(characters[index]?.codePointAt(0) ?? 0);
+  return `${field} contains ${label} at character ${index + 1}; control characters, line breaks and bidi overrides are not allowed`;
+}
+
 function localDate(field: string) {
   return z.string().refine(isValidLocalDate, {
     error: (iss) => `${field} must be a real date written YYYY-MM-DD, got ${shown(iss.input)}`,
   });
 }
+
+/** Longest tenant name and unit label, in characters: what fits an SMS, an invoice line and a table. */
+export const TENANT_NAME_MAX = 100;
+export const UNIT_MAX = 60;
 
 const FIELD_RULES = {
   lease_ref: required('lease_ref', 'your own unique id for the lease')
@@ -142,8 +194,8 @@ const FIELD_RULES = {
     .regex(/^[A-Za-z0-9._-]+$/, {
       error: (iss) => `lease_ref may only contain letters, digits, ".", "_" and "-", got ${shown(iss.input)}`,
     }),
-  tenant_name: required('tenant_name', "the tenant's full name"),
-  unit: required('unit', 'a label for the rented unit'),
+  tenant_name: requiredText('tenant_name', "the tenant's full name", TENANT_NAME_MAX),
+  unit: requiredText('unit', 'a label for the rented unit', UNIT_MAX),
   email: z
     .union([z.literal(''), z.email({ error: (iss) => `email is not a valid address, got ${shown(iss.input)}` })])
     .transform((v) => v || null),
@@ -225,6 +277,11 @@ type Fields = { [K in LeaseCsvColumn]?: z.output<(typeof FIELD_RULES)[K]> };
 function checkFields(raw: Record<LeaseCsvColumn, string>, line: number, issues: ImportIssue[]): Fields {
   const fields: Record<string, unknown> = {};
   for (const column of LEASE_CSV_COLUMNS) {
+    const characterProblem = forbiddenCharacterProblem(column, raw[column]);
+    if (characterProblem) {
+      issues.push({ line, field: column, message: characterProblem });
+      continue;
+    }
     const result = FIELD_RULES[column].safeParse(raw[column]);
     if (result.success) fields[column] = result.data;
     else issues.push({ line, field: column, message: result.error.issues[0]?.message ?? `${column} is invalid` });

@@ -109,13 +109,19 @@ export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
-/** `YYYY-MM`, month 01–12. */
-export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
+/**
+ * `YYYY-MM` with a year from 1970 to 2999 and a month 01–12: the periods rent can be owed for, and a
+ * range in which every period, its neighbours and a year of history are valid dates.
+ */
+export const PERIOD_PATTERN = /^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$/;
 
-/** Throws a readable error unless `period` is `YYYY-MM`. */
+/** What a period must look like, for messages. */
+export const PERIOD_RULE = 'YYYY-MM with a year from 1970 to 2999 and a month from 01 to 12 (e.g. 2026-12)';
+
+/** Throws a readable error unless `period` matches {@link PERIOD_PATTERN}. */
 export function assertPeriod(period: string): string {
   if (!PERIOD_PATTERN.test(period))
-    throw new RentlinkError('INVALID_INPUT', `period must be YYYY-MM (e.g. 2026-12), got "${period}"`);
+    throw new RentlinkError('INVALID_INPUT', `period must be ${PERIOD_RULE}, got ${JSON.stringify(period)}`);
   return period;
 }
 

@@ -11,7 +11,7 @@ import {
   voidCharge,
 } from '../../operations/charges.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN } from '../../operations/rows.js';
+import { PERIOD_PATTERN, PERIOD_RULE } from '../../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
 import { collectionReport } from '../../operations/report.js';
 
@@ -98,7 +98,7 @@ export function registerApiRoutes(http: Hono, app: App): void {
     '/admin/api/charges',
     json((c) => ({
       charges: listCharges(app.db, {
-        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')),
+        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, `expected ${PERIOD_RULE}`)),
         status: query(c, 'status', z.enum(CHARGE_STATUSES)),
         leaseRef: query(c, 'lease', z.string().min(1)),
       }),
@@ -139,7 +139,7 @@ export function registerApiRoutes(http: Hono, app: App): void {
     '/admin/api/report',
     json((c) => ({
       rows: collectionReport(app.db, {
-        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, 'expected YYYY-MM')),
+        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, `expected ${PERIOD_RULE}`)),
       }),
     })),
   );

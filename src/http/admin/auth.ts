@@ -1,9 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { App } from '../../app.js';
+import { secretsEqual } from '../../secrets.js';
+import { clientKey, LoginThrottle } from './login-throttle.js';
+import { csrfTokenFor, endSession, SESSION_TTL_MS, sessionIsLive, startSession } from './sessions.js';
 import { sendPage } from './views/layout.js';
 import { adminOffPage, loginPage } from './views/login.js';
+
+export { SESSION_TTL_MS } from './sessions.js';
 
 /**
  * Who is asking, once the admin middleware let a request through. `csrf` is the token page forms
@@ -21,56 +25,9 @@ declare module 'hono' {
   }
 }
 
-/** The session cookie's name (Path=/admin, HttpOnly, SameSite=Strict). */
+/** The session cookie's name (Path=/admin, HttpOnly, SameSite=Strict). It holds a random session id. */
 export const SESSION_COOKIE = 'rentlink_admin';
-/** A session lasts a working day; after that the login form asks for the token again. */
-export const SESSION_TTL_MS = 12 * 3600 * 1000;
 const COOKIE_PATH = '/admin';
-
-/**
- * Constant-time token check. Both sides are hashed first so the comparison always runs over 32
- * bytes: `timingSafeEqual` alone throws on different lengths, which would leak the token's length.
- */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
-
-function mac(key: Buffer, message: string): string {
-  return createHmac('sha256', key).update(message, 'utf8').digest('base64url');
-}
-
-/**
- * The key sessions are signed with, derived from ADMIN_TOKEN: the cookie never holds the token
- * itself, and rotating the token logs every session out.
- */
-function sessionKey(token: string): Buffer {
-  return createHmac('sha256', token).update('rentlink admin session key v1').digest();
-}
-
-/** A fresh session value: `v1.<issuedAtMs>.<nonce>.<mac>`. Stateless, so any worker process can check it. */
-export function issueSession(token: string, now: number): string {
-  const body = `v1.${now}.${randomBytes(12).toString('base64url')}`;
-  return `${body}.${mac(sessionKey(token), `session|${body}`)}`;
-}
-
-/** True when `value` was issued with this token and is younger than SESSION_TTL_MS. */
-export function sessionValid(token: string, value: string | undefined, now: number): boolean {
-  if (!value) return false;
-  const parts = value.split('.');
-  if (parts.length !== 4 || parts[0] !== 'v1') return false;
-  const issuedAt = Number(parts[1]);
-  // abs(): a session "from the future" (a clock moved back) is as suspicious as an old one.
-  if (!Number.isSafeInteger(issuedAt) || Math.abs(now - issuedAt) > SESSION_TTL_MS) return false;
-  const body = parts.slice(0, 3).join('.');
-  return tokenMatches(parts[3] ?? '', mac(sessionKey(token), `session|${body}`));
-}
-
-/** The CSRF token bound to one session: forms carry it, a cross-site page cannot know it. */
-export function csrfTokenFor(token: string, session: string): string {
-  return mac(sessionKey(token), `csrf|${session}`);
-}
 
 /** Paths whose callers are programs (our JSON API, bull-board's XHR API): they get JSON, not redirects. */
 export function isApiPath(path: string): boolean {
@@ -109,9 +66,13 @@ function bearerToken(c: Context): string | null {
   return match?.[1] ?? null;
 }
 
-/** Only same-site admin paths are valid after login, so the form cannot be used as an open redirect. */
+/**
+ * Only same-site admin paths are valid after login, so the form cannot be used as an open redirect;
+ * and only printable ASCII, so a CR/LF or other control character can never reach a Location header.
+ */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || !/^\/admin(?:[/?]|$)/.test(next) || next.includes('\\')) return '/admin';
+  if (!/^[\x21-\x7e]*$/.test(next)) return '/admin';
   if (PUBLIC_PATHS.has(next.split('?')[0] ?? '')) return '/admin';
   return next;
 }
@@ -134,10 +95,10 @@ function adminOff(c: Context): Response | Promise<Response> {
 /** Decides how the request authenticated, or null. A wrong Bearer never falls back to the cookie. */
 function authenticate(c: Context, app: App, token: string): AdminAuth | null {
   const bearer = bearerToken(c);
-  if (bearer !== null) return tokenMatches(bearer, token) ? { via: 'bearer', csrf: null } : null;
+  if (bearer !== null) return secretsEqual(bearer, token) ? { via: 'bearer', csrf: null } : null;
   const session = getCookie(c, SESSION_COOKIE);
-  if (!sessionValid(token, session, app.clock.now())) return null;
-  return { via: 'cookie', csrf: csrfTokenFor(token, session as string) };
+  if (!sessionIsLive(app.db, token, session, app.clock.now())) return null;
+  return { via: 'cookie', csrf: csrfTokenFor(token, session) };
 }
 
 /**
@@ -167,11 +128,28 @@ export function adminGuard(app: App): MiddlewareHandler {
 export function csrfOk(c: Context, submitted: unknown): boolean {
   const auth = c.get('adminAuth');
   if (auth.via === 'bearer') return true;
-  return typeof submitted === 'string' && auth.csrf !== null && tokenMatches(submitted, auth.csrf);
+  return typeof submitted === 'string' && auth.csrf !== null && secretsEqual(submitted, auth.csrf);
 }
 
-/** `GET/POST /admin/login` and `POST /admin/logout`. */
+/** `Try again in 5 minutes (after 06:05:00 UTC).` */
+function tryAgainText(waitMs: number, now: number): string {
+  const minutes = Math.ceil(waitMs / 60_000);
+  const at = new Date(now + waitMs).toISOString().slice(11, 19);
+  return `Try again in ${minutes} minute${minutes === 1 ? '' : 's'} (after ${at} UTC).`;
+}
+
+function tooManyAttempts(c: Context, next: string, waitMs: number, now: number): Response | Promise<Response> {
+  c.header('Retry-After', String(Math.ceil(waitMs / 1000)));
+  const error = `Too many wrong tokens from your address. ${tryAgainText(waitMs, now)}`;
+  return sendPage(c, loginPage({ next, error }), 429);
+}
+
+/**
+ * `GET/POST /admin/login` and `POST /admin/logout`. Sign-in is throttled per client (see
+ * login-throttle.ts): a blocked client gets 429 without its token being looked at.
+ */
 export function registerLoginRoutes(http: Hono, app: App): void {
+  const throttle = new LoginThrottle();
   http.get('/admin/login', (c) => sendPage(c, loginPage({ next: safeNext(c.req.query('next')) })));
 
   http.post('/admin/login', async (c) => {
@@ -180,11 +158,17 @@ export function registerLoginRoutes(http: Hono, app: App): void {
     const next = safeNext(form['next']);
     // Login CSRF: a cross-site page must not be able to log the victim into a session of its choice.
     if (!sameOrigin(c, app)) return sendPage(c, loginPage({ next, error: 'Cross-site login refused.' }), 403);
-    if (typeof form['token'] !== 'string' || !tokenMatches(form['token'], token)) {
-      app.logger.warn({ ip: c.req.header('x-forwarded-for') ?? null }, 'admin login failed');
+    const client = clientKey(c, app.config.TRUST_PROXY);
+    const now = app.clock.now();
+    const waitMs = throttle.retryAfterMs(client, now);
+    if (waitMs > 0) return tooManyAttempts(c, next, waitMs, now);
+    if (typeof form['token'] !== 'string' || !secretsEqual(form['token'], token)) {
+      throttle.recordFailure(client, now);
+      app.logger.warn({ client }, 'admin login failed');
       return sendPage(c, loginPage({ next, error: 'That token is not right.' }), 401);
     }
-    setCookie(c, SESSION_COOKIE, issueSession(token, app.clock.now()), {
+    throttle.recordSuccess(client);
+    setCookie(c, SESSION_COOKIE, startSession(app.db, token, now), {
       path: COOKIE_PATH,
       httpOnly: true,
       sameSite: 'Strict',
@@ -197,6 +181,8 @@ export function registerLoginRoutes(http: Hono, app: App): void {
   http.post('/admin/logout', (c) => {
     // Logging someone out cross-site is a nuisance, not a breach, but refuse it all the same.
     if (!sameOrigin(c, app)) return c.text('cross-site request refused', 403);
+    // The row goes, so a copy of the cookie stops working too.
+    endSession(app.db, app.config.ADMIN_TOKEN as string, getCookie(c, SESSION_COOKIE));
     deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: isHttps(c, app) });
     return c.redirect('/admin/login', 303);
   });

@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { html } from 'hono/html';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { App } from '../../app.js';
 import { addMonths, instantToZonedParts, periodOf } from '../../time/periods.js';
@@ -12,12 +13,12 @@ import {
   voidCharge,
 } from '../../operations/charges.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN } from '../../operations/rows.js';
+import { PERIOD_PATTERN, PERIOD_RULE } from '../../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
 import { collectionReport, periodSeries } from '../../operations/report.js';
 import { chargePage } from './views/charge.js';
 import { dashboardPage } from './views/dashboard.js';
-import { sendPage, type Flash } from './views/layout.js';
+import { document, sendPage, type Flash } from './views/layout.js';
 
 const FLASH_COOKIE = 'rentlink_flash';
 const CHART_PERIODS = 12;
@@ -49,13 +50,13 @@ function currentPeriod(app: App): string {
 /**
  * Which period the page opens on: the one asked for, else this calendar month, except that before a
  * month's first charge exists while next month's links already went out (lead days), those are what
- * the manager is collecting.
+ * the manager is collecting. The caller has refused an asked period that does not match PERIOD_PATTERN.
  */
 function choosePeriod(
   app: App,
   asked: string | undefined,
 ): { period: string; charges: ReturnType<typeof listCharges> } {
-  if (asked && PERIOD_PATTERN.test(asked)) return { period: asked, charges: listCharges(app.db, { period: asked }) };
+  if (asked) return { period: asked, charges: listCharges(app.db, { period: asked }) };
   const now = currentPeriod(app);
   const charges = listCharges(app.db, { period: now });
   if (charges.length > 0) return { period: now, charges };
@@ -88,8 +89,24 @@ async function failedSendJobs(app: App): Promise<Map<number, string>> {
   return new Map(jobs.map((j) => [j.chargeId as number, j.jobId]));
 }
 
+/** 400 for `?period=` outside 1970-01 … 2999-12 (or not a period at all), with the rule and a way back. */
+function badPeriodPage(c: Context, asked: string): Response | Promise<Response> {
+  return sendPage(
+    c,
+    document(
+      'No such period',
+      html`<div class="login"><h1>No such period</h1>
+<p>The period must be ${PERIOD_RULE}; got <code>${asked}</code>.</p>
+<p><a href="/admin">Back to this month</a></p></div>`,
+    ),
+    400,
+  );
+}
+
 async function dashboard(c: Context, app: App): Promise<Response> {
-  const { period, charges } = choosePeriod(app, c.req.query('period'));
+  const asked = c.req.query('period') || undefined;
+  if (asked !== undefined && !PERIOD_PATTERN.test(asked)) return badPeriodPage(c, asked);
+  const { period, charges } = choosePeriod(app, asked);
   const now = app.clock.now();
   return sendPage(
     c,

@@ -1,4 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '../../secrets.js';
+import { ambiguityInSignedBody } from './webhook-shape.js';
 
 /**
  * MyFatoorah webhook signatures, shared by the sandbox (which signs) and the worker's HTTP server
@@ -9,6 +11,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *   `Invoice.Id=<v>,Invoice.Status=<v>,Transaction.Status=<v>,Transaction.PaymentId=<v>,Invoice.ExternalIdentifier=<v>`.
  * - V1 (`EventType`): every `Data` property as `key=value`, keys sorted case-insensitively, joined by `,`.
  * In both, a null/absent value becomes the empty string and the key stays.
+ *
+ * That text escapes nothing, so several bodies share it; after the HMAC matches, verification also
+ * refuses every body whose text another structure could produce (webhook-shape.ts), so a signature
+ * vouches for exactly one set of fields.
  *
  * The signature carries no timestamp, so a captured delivery can be replayed: callers dedupe on
  * {@link WebhookHint.dedupeKey} and confirm the state with GetPaymentStatus before acting.
@@ -49,11 +55,7 @@ const V2_PAYMENT_STATUS_FIELDS = [
  * @throws Error when the body is not a V2 Code 1 event.
  */
 export function webhookSignatureTextV2(body: unknown): string {
-  const event = field(body, 'Event');
-  const code = field(event, 'Code');
-  if (Number(code) !== 1) throw new Error(`unsupported MyFatoorah V2 webhook event code ${String(code)}`);
-  const data = field(body, 'Data');
-  return V2_PAYMENT_STATUS_FIELDS.map((path) => `${path}=${signedValue(fieldAtPath(data, path))}`).join(',');
+  return joinSigned(signedFieldsV2(body));
 }
 
 /**
@@ -61,11 +63,28 @@ export function webhookSignatureTextV2(body: unknown): string {
  * case-insensitively (ordinal on the lower-cased keys, like PHP's strcasecmp in the official SDK), joined by `,`.
  */
 export function webhookSignatureTextV1(data: unknown): string {
+  return joinSigned(signedFieldsV1(data));
+}
+
+/** A signed field: its name in the text and its value in the body. */
+type SignedField = [name: string, value: unknown];
+
+function signedFieldsV2(body: unknown): SignedField[] {
+  const code = field(field(body, 'Event'), 'Code');
+  if (Number(code) !== 1) throw new Error(`unsupported MyFatoorah V2 webhook event code ${String(code)}`);
+  const data = field(body, 'Data');
+  return V2_PAYMENT_STATUS_FIELDS.map((path) => [path, fieldAtPath(data, path)]);
+}
+
+function signedFieldsV1(data: unknown): SignedField[] {
   if (!isRecord(data)) throw new Error('MyFatoorah V1 webhook Data must be an object');
   return Object.keys(data)
     .sort(compareCaseInsensitive)
-    .map((key) => `${key}=${signedValue(data[key])}`)
-    .join(',');
+    .map((key) => [key, data[key]]);
+}
+
+function joinSigned(fields: SignedField[]): string {
+  return fields.map(([name, value]) => `${name}=${signedValue(value)}`).join(',');
 }
 
 /**
@@ -74,12 +93,13 @@ export function webhookSignatureTextV1(data: unknown): string {
  * @throws Error when the body is neither shape (or an unsupported V2 code).
  */
 export function signMyFatoorahWebhook(body: unknown, secret: string): string {
-  return hmacBase64(secret, signatureText(body));
+  return hmacBase64(secret, joinSigned(signedFields(body)));
 }
 
 /**
  * Verifies a received webhook and extracts what the worker needs. Returns null — never throws — when
- * the header is missing, the body is not JSON of a known shape, or the signature does not match.
+ * the header is missing, the body is not JSON of a known shape, the signature does not match, or the
+ * signed text could also stand for another body (see webhook-shape.ts).
  * @param rawBody the request body exactly as received (the worker must not re-serialise it).
  * @param signatureHeader the `MyFatoorah-Signature` header value.
  */
@@ -90,20 +110,22 @@ export function verifyMyFatoorahWebhook(
 ): WebhookHint | null {
   if (!signatureHeader || !secret) return null;
   let body: unknown;
-  let expected: string;
+  let signed: SignedField[];
   try {
     body = JSON.parse(rawBody);
-    expected = signMyFatoorahWebhook(body, secret);
+    signed = signedFields(body);
   } catch {
     return null;
   }
-  if (!constantTimeEqual(signatureHeader.trim(), expected)) return null;
+  if (!secretsEqual(signatureHeader.trim(), hmacBase64(secret, joinSigned(signed)))) return null;
+  const values = signed.map(([, value]) => value);
+  if (ambiguityInSignedBody(rawBody, body, values) !== null) return null;
   return isV2(body) ? hintV2(body) : hintV1(body);
 }
 
-function signatureText(body: unknown): string {
-  if (isV2(body)) return webhookSignatureTextV2(body);
-  if (isV1(body)) return webhookSignatureTextV1(field(body, 'Data'));
+function signedFields(body: unknown): SignedField[] {
+  if (isV2(body)) return signedFieldsV2(body);
+  if (isV1(body)) return signedFieldsV1(field(body, 'Data'));
   throw new Error('not a MyFatoorah webhook body (neither Event.Code nor EventType)');
 }
 
@@ -147,14 +169,6 @@ function hmacBase64(secret: string, signed: string): string {
   return createHmac('sha256', secret).update(signed, 'utf8').digest('base64');
 }
 
-/** timingSafeEqual throws on different lengths; a length difference is simply "not equal". */
-function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  if (left.length !== right.length) return false;
-  return timingSafeEqual(left, right);
-}
-
 function compareCaseInsensitive(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
@@ -168,8 +182,9 @@ function signedValue(value: unknown): string {
   return String(value);
 }
 
+/** A hint field: the signed text cannot tell `""` from null, so neither does the hint. */
 function text(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
+  if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
   return null;
 }
