@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { RentlinkError } from '../errors.js';
 import type { AccountConfig, Accounts, AccountSettingsCheck } from './accounts.js';
+import { apsModule } from './aps/index.js';
 import { myfatoorahModule } from './myfatoorah/index.js';
+import { paymenntModule } from './paymennt/index.js';
 import type { CallObserver, PaymentProvider, ProviderDeps, ProviderId, ProviderModule } from './types.js';
 
 /**
@@ -14,6 +16,8 @@ type AnyModule = ProviderModule<{ name: string; baseUrl: string }>;
 
 const MODULES: Partial<Record<ProviderId, AnyModule>> = {
   myfatoorah: myfatoorahModule as unknown as AnyModule,
+  aps: apsModule as unknown as AnyModule,
+  paymennt: paymenntModule as unknown as AnyModule,
 };
 
 /** The providers this build can talk to. */

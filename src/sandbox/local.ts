@@ -6,7 +6,9 @@ import { sandboxCredentials } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
 import type { Clock } from '../time/clock.js';
 import { startFakeHost, type FakeContext, type FakeHost, type ProviderFake, type SandboxLogger } from './host.js';
+import { createApsFake } from './aps/index.js';
 import { createMyFatoorahFake } from './myfatoorah/index.js';
+import { createPaymenntFake } from './paymennt/index.js';
 import { fileStore, memoryStore } from './store.js';
 
 /**
@@ -67,29 +69,49 @@ export async function provideLocalSandbox(options: LocalSandboxOptions): Promise
   return { url: host.url, seed, host };
 }
 
-/** One fake per provider that a sandbox account uses, with that account's derived credentials. */
+/**
+ * One fake per provider that a sandbox account uses, with the credentials derived for it. Webhooks go
+ * to the worker's route of the first sandbox account of that provider.
+ */
 function buildFakes(options: LocalSandboxOptions, seed: string, ctx: FakeContext): ProviderFake[] {
   const fakes: ProviderFake[] = [];
   const first = (provider: ProviderId) => options.accounts.find((a) => a.provider === provider);
+  const webhookTo = (provider: ProviderId, account: AccountConfig) =>
+    options.webhookBase ? { webhookUrl: `${options.webhookBase}/webhooks/${provider}/${account.name}` } : {};
   const mf = first('myfatoorah');
   if (mf) {
-    const credentials = sandboxCredentials('myfatoorah', seed);
-    fakes.push(
-      createMyFatoorahFake(
-        {
-          token: credentials['token'] as string,
-          accountTimeZone: String(mf.settings['timeZone'] ?? 'Asia/Kuwait'),
-          currency: String(mf.settings['currency'] ?? 'KWD'),
-          ...(options.webhookBase
-            ? {
-                webhookUrl: `${options.webhookBase}/webhooks/myfatoorah/${mf.name}`,
-                webhookSecret: credentials['webhookSecret'] as string,
-              }
-            : {}),
-        },
-        ctx,
-      ).fake,
-    );
+    const c = sandboxCredentials('myfatoorah', seed);
+    const webhook = webhookTo('myfatoorah', mf);
+    const options = {
+      token: String(c['token']),
+      accountTimeZone: String(mf.settings['timeZone'] ?? 'Asia/Kuwait'),
+      currency: String(mf.settings['currency'] ?? 'KWD'),
+      ...(webhook.webhookUrl ? { ...webhook, webhookSecret: String(c['webhookSecret']) } : {}),
+    };
+    fakes.push(createMyFatoorahFake(options, ctx).fake);
+  }
+  const aps = first('aps');
+  if (aps) {
+    const c = sandboxCredentials('aps', seed);
+    const options = {
+      accessCode: String(c['accessCode']),
+      merchantIdentifier: String(c['merchantIdentifier']),
+      requestPhrase: String(c['requestPhrase']),
+      responsePhrase: String(c['responsePhrase']),
+      ...webhookTo('aps', aps),
+    };
+    fakes.push(createApsFake(options, ctx).fake);
+  }
+  const paymennt = first('paymennt');
+  if (paymennt) {
+    const c = sandboxCredentials('paymennt', seed);
+    const options = {
+      apiKey: String(c['apiKey']),
+      apiSecret: String(c['apiSecret']),
+      webhookHmacKey: String(c['webhookHmacKey']),
+      ...webhookTo('paymennt', paymennt),
+    };
+    fakes.push(createPaymenntFake(options, ctx).fake);
   }
   return fakes;
 }
