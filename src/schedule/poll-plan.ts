@@ -23,6 +23,9 @@ export interface PollPlanInput {
 
 export function nextCheckAt(input: PollPlanInput): number {
   const { plan, pollCount, createdAt, expiresAt, now } = input;
+  const deciding = expiresAt + input.graceMs;
+  // Between expiry and the deciding check there is nothing to ask until the grace has passed.
+  if (now >= expiresAt && now < deciding) return deciding;
   const random = input.random ?? Math.random;
   const interval = plan[plan.length - 1] ?? 12 * 3_600_000;
   const offsets = plan.length > 1 ? plan.slice(0, -1) : [interval];
@@ -33,7 +36,6 @@ export function nextCheckAt(input: PollPlanInput): number {
       : createdAt + lastOffset + interval * (pollCount - offsets.length + 1);
   const base = Math.max(planned, now + 1000);
   const withJitter = base + Math.floor(random() * input.jitter * (base - now));
-  const deciding = expiresAt + input.graceMs;
   return now < deciding ? Math.min(withJitter, deciding) : withJitter;
 }
 

@@ -47,6 +47,8 @@ export interface Harness {
   importCsv(csv: string): void;
   /** What a Redis restarted empty looks like to this test's queues: every job and the incarnation gone. */
   wipeRedis(): Promise<void>;
+  /** Runs `fn` with no worker taking jobs (they are stopped, and started again by the next tickAndSettle). */
+  workersPaused(fn: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       return result;
     },
     importCsv: (csv) => void importLeases(app.db, clock, csv, contactRulesOf(app.registry)),
+    workersPaused: async (fn) => {
+      await workers?.close(5000);
+      workers = null;
+      await fn();
+    },
     wipeRedis: async () => {
       for (const { queue } of app.queues.all()) await queue.obliterate({ force: true });
       await app.connection.del(`${config.QUEUE_PREFIX}:incarnation`);
