@@ -1,11 +1,10 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Clock } from '../time/clock.js';
-import { recordEvent } from '../db/events.js';
+import { changeLeaseState } from '../db/leases.js';
 import type { Db } from '../db/open.js';
 import { charges, leases, tenants, type Lease, type Tenant } from '../db/schema.js';
-import { RentlinkError } from '../errors.js';
 import { toDecimalString } from '../money.js';
-import { cleanReason, leaseNotFound, selectChargeRows, type ChargeRow } from './rows.js';
+import { cleanReason, selectChargeRows, type ChargeRow } from './rows.js';
 
 /** Operator views of leases (with each tenant's ledger) and pausing/resuming a lease. */
 
@@ -79,29 +78,9 @@ export function showLease(db: Db, ref: string): LeaseDetail | null {
 }
 
 /**
- * Pauses or resumes a lease. A paused lease gets no new charges and no sends (the tick and the send
- * job both require `active`); its open links are still polled, so a payment made meanwhile counts.
- * An ended lease is refused, and so is a lease already in the requested state (nothing would change).
+ * Pauses or resumes a lease (see {@link changeLeaseState}): an unknown ref, an ended lease or one
+ * already in the requested state is refused with a message the operator can act on.
  */
 export function setLeaseState(db: Db, clock: Clock, ref: string, state: 'paused' | 'active', reason: string): void {
-  const now = clock.now();
-  db.transaction(
-    (tx) => {
-      const lease = tx.select().from(leases).where(eq(leases.ref, ref)).get();
-      if (!lease) throw leaseNotFound(ref);
-      const verb = state === 'paused' ? 'paused' : 'resumed';
-      if (lease.state === 'ended')
-        throw new RentlinkError('INVALID_STATE', `lease ${ref} has ended; it cannot be ${verb}`);
-      if (lease.state === state) throw new RentlinkError('INVALID_STATE', `lease ${ref} is already ${state}`);
-      tx.update(leases).set({ state, updatedAt: now }).where(eq(leases.id, lease.id)).run();
-      recordEvent(tx, {
-        at: now,
-        type: `lease.${verb}`,
-        actor: 'admin',
-        leaseId: lease.id,
-        details: { reason: cleanReason(reason), ref, from: lease.state, to: state },
-      });
-    },
-    { behavior: 'immediate' },
-  );
+  changeLeaseState(db, ref, state, cleanReason(reason), clock.now());
 }
