@@ -280,6 +280,8 @@ export function createStatusWorker(
       concurrency: ctx.config.STATUS_CONCURRENCY,
       limiter: { max, duration: Math.round((1000 * max) / perSecond) },
       maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
+      lockDuration: ctx.config.JOB_LOCK_MS,
+      stalledInterval: ctx.config.JOB_LOCK_MS,
     },
   );
 }

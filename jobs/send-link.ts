@@ -222,5 +222,7 @@ export function createSendWorker(ctx: AppContext, connection: Redis, account: st
     prefix: ctx.config.QUEUE_PREFIX,
     concurrency: ctx.config.SEND_CONCURRENCY,
     maxStartedAttempts: ctx.config.MAX_STARTED_ATTEMPTS,
+    lockDuration: ctx.config.JOB_LOCK_MS,
+    stalledInterval: ctx.config.JOB_LOCK_MS,
   });
 }

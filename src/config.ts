@@ -147,6 +147,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
   SANDBOX_PORT: intFrom(0),
+  /**
+   * How long a worker holds a job before BullMQ deems it stalled (its process died) and hands it to
+   * another worker; also how often workers look for stalled jobs.
+   */
+  JOB_LOCK_MS: intFrom(30_000, 1000),
+  /** Testing only: read business time (epoch ms) from this file, so a test can move the time of processes it runs. */
+  CLOCK_FILE: optionalString,
 });
 
 export type Config = z.infer<typeof envSchema> & {

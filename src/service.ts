@@ -22,6 +22,11 @@ export interface ServiceOptions {
   logger: Logger;
   /** Run the tick on TICK_CRON (the service); tests drive ticks themselves. */
   cron?: boolean;
+  /**
+   * `all` (default): tick, workers and HTTP. `worker`: workers and HTTP, no tick — for extra worker
+   * processes beside one that ticks (ticking in several is safe, just redundant).
+   */
+  role?: 'all' | 'worker';
   extraRoutes?: RouteRegistrar[];
 }
 
@@ -43,8 +48,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     http = await listenHttp(createHttpApp(app, options.extraRoutes), config.HTTP_PORT, config.HTTP_HOST);
     logger.info({ url: http.url }, 'http server listening');
     workers = startWorkers(app);
-    await runTick(app);
-    const cron = options.cron === false ? null : startTickCron(app);
+    const ticks = options.role !== 'worker';
+    if (ticks) await runTick(app);
+    const cron = options.cron === false || !ticks ? null : startTickCron(app);
     const started = { workers, http };
     return {
       app,

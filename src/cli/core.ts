@@ -10,6 +10,7 @@ import { runTick } from '../schedule/tick.js';
 import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseDuration } from '../config.js';
+import { RentlinkError } from '../errors.js';
 import { createRegistry } from '../providers/registry.js';
 import { BOM_OPTION_HELP, commandEnv, parseOutput, printRows, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
@@ -20,9 +21,13 @@ export function registerCoreCommands(program: Command): void {
   program
     .command('start')
     .description('run the worker: tick on TICK_CRON, the send and status queues, and the HTTP server')
-    .action(async () => {
+    .option('--role <role>', 'all (tick, queues, HTTP) or worker (queues and HTTP, no tick)', 'all')
+    .action(async (opts: { role: string }) => {
+      if (opts.role !== 'all' && opts.role !== 'worker') {
+        throw new RentlinkError('INVALID_INPUT', `--role must be all or worker, got "${opts.role}"`);
+      }
       const env = commandEnv();
-      const service = await startService({ ...env, extraRoutes: [registerAdminRoutes] });
+      const service = await startService({ ...env, role: opts.role, extraRoutes: [registerAdminRoutes] });
       await stopOnSignals(service, env.logger);
     });
 

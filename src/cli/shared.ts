@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { OffsetClock, systemClock, type Clock } from '../time/clock.js';
+import { readFileSync } from 'node:fs';
+import { FileClock, OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
 import { RentlinkError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -13,7 +14,11 @@ export interface CommandEnv {
 
 export function commandEnv(options: { now?: string } = {}): CommandEnv {
   const config = loadConfig();
-  const clock = options.now ? new OffsetClock(parseNow(options.now)) : systemClock;
+  const clock = options.now
+    ? new OffsetClock(parseNow(options.now))
+    : config.CLOCK_FILE
+      ? new FileClock(config.CLOCK_FILE, (path) => readFileSync(path, 'utf8'))
+      : systemClock;
   // stdout is for results (tables, JSON); logs go to stderr.
   const logger = createLogger(config.LOG_LEVEL, pino.destination(2));
   return { config, clock, logger };

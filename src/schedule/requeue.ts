@@ -134,3 +134,65 @@ function noteRequeue(
   });
   ctx.logger.warn({ ...ids, previous, jobId, state: state.name }, 'queued work had no live job: queued it again');
 }
+
+/**
+ * Jobs BullMQ failed without their processor running (they stalled more than allowed: their worker
+ * died twice while holding them) whose work was done another way since: a planned check whose link
+ * has moved on (checked since, or closed), a send whose charge no longer wants that attempt. Their
+ * story goes into a `job.moot` event and the job record goes, so `jobs failed` lists only what an
+ * operator can act on; failures the processor recorded itself (a provider's refusal) stay.
+ * At most PRUNE_LIMIT per queue and tick.
+ */
+const PRUNE_LIMIT = 100;
+const STALLED = /stalled more than allowable limit/;
+
+export async function pruneMootFailures(ctx: AppContext, now: number): Promise<number> {
+  let pruned = 0;
+  for (const { kind, queue } of ctx.queues.all()) {
+    const failed = ((await queue.getFailed(0, PRUNE_LIMIT - 1)) as Array<Job | undefined>).filter(
+      (j): j is Job => j !== undefined && j !== null,
+    );
+    for (const job of failed.filter((j) => STALLED.test(j.failedReason ?? ''))) {
+      const moot = kind === 'status' ? mootCheck(ctx, job) : mootSend(ctx, job);
+      if (!moot) continue;
+      await queue.remove(String(job.id)).catch(() => 0);
+      recordEvent(ctx.db, {
+        at: now,
+        type: 'job.moot',
+        actor: 'tick',
+        chargeId: moot.chargeId,
+        linkId: moot.linkId,
+        details: { jobId: String(job.id), failedReason: job.failedReason ?? null, why: moot.why },
+      });
+      pruned++;
+    }
+  }
+  return pruned;
+}
+
+type Moot = { chargeId: number | null; linkId: number | null; why: string } | null;
+
+function mootCheck(ctx: AppContext, job: Job): Moot {
+  const data = job.data as { linkId?: number; reason?: string; slot?: number };
+  if (data.reason !== 'poll' || typeof data.linkId !== 'number') return null;
+  const link = ctx.db.$client
+    .prepare('SELECT charge_id AS chargeId, next_check_at AS nextCheckAt FROM payment_links WHERE id = ?')
+    .get(data.linkId) as { chargeId: number; nextCheckAt: number | null } | undefined;
+  if (link && link.nextCheckAt === data.slot) return null;
+  return {
+    chargeId: link?.chargeId ?? null,
+    linkId: data.linkId,
+    why: 'the link has been checked since, or needs no check',
+  };
+}
+
+function mootSend(ctx: AppContext, job: Job): Moot {
+  const data = job.data as { chargeId?: number; attempt?: number };
+  if (typeof data.chargeId !== 'number') return null;
+  const charge = ctx.db.$client
+    .prepare('SELECT link_attempt AS attempt, next_send_at AS nextSendAt FROM charges WHERE id = ?')
+    .get(data.chargeId) as { attempt: number; nextSendAt: number | null } | undefined;
+  // Still wanted: the sweep queues it again (and removes this record then).
+  if (charge && charge.attempt === data.attempt && charge.nextSendAt !== null) return null;
+  return { chargeId: data.chargeId, linkId: null, why: 'the charge no longer needs this attempt sent' };
+}

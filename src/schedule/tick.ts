@@ -12,7 +12,7 @@ import { QUEUE_INCARNATION, readSetting, writeSetting } from '../db/settings.js'
 import type { Lease } from '../db/schema.js';
 import { sendJobId, sendJobOptions, statusJobId, statusJobOptions } from '../queues.js';
 import { duePeriods, nextSendInstant } from '../time/periods.js';
-import { requeueDeadWork } from './requeue.js';
+import { pruneMootFailures, requeueDeadWork } from './requeue.js';
 
 export interface TickResult {
   at: number;
@@ -48,6 +48,7 @@ export async function runTick(ctx: AppContext): Promise<TickResult> {
     const sendJobs = await queueDueSends(ctx, now);
     const statusJobs = await queueDueChecks(ctx, now);
     const requeued = await requeueDeadWork(ctx, now);
+    await pruneMootFailures(ctx, now);
     const result = { at: now, chargesCreated, sendJobs, statusJobs, requeued, rebuilt };
     ctx.logger.debug(result, 'tick');
     return result;

@@ -47,6 +47,37 @@ export class OffsetClock implements Clock {
   }
 }
 
+/**
+ * Testing only: business time read from a file holding epoch milliseconds, so a test can move the
+ * time of whole worker processes it runs (the chaos test kills and restarts them). The file is read
+ * at most every 20 ms; an unreadable file keeps the last time read.
+ */
+export class FileClock implements Clock {
+  private last = 0;
+  private readAt = -Infinity;
+
+  constructor(
+    private readonly path: string,
+    private readonly read: (path: string) => string,
+  ) {
+    this.now();
+    if (this.last === 0) throw new Error(`clock file ${path} does not hold an instant`);
+  }
+
+  now(): number {
+    const at = performance.now();
+    if (at - this.readAt < 20) return this.last;
+    this.readAt = at;
+    try {
+      const ms = Number(this.read(this.path).trim());
+      if (Number.isFinite(ms) && ms > 0) this.last = ms;
+    } catch {
+      // keep the last instant read
+    }
+    return this.last;
+  }
+}
+
 /** Parses an ISO-8601 string, Date or epoch ms; throws on anything that is not a valid instant. */
 export function toEpochMs(value: number | Date | string): number {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : value.getTime();
