@@ -1,6 +1,9 @@
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { CHANNELS, parseChannel } from './providers/types.js';
 import { RentlinkError } from './errors.js';
+import { CURRENCY_EXPONENTS, isKnownCurrency } from './money.js';
+import { isValidTimeZone } from './time/periods.js';
 
 /**
  * The one place that reads the environment. Every setting is validated, typed and has a default that
@@ -26,33 +29,75 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** An empty value (`HTTP_PORT=` in a .env file) means "not set": the default applies. */
+const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const intFrom = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER, message?: string) =>
+  z.preprocess(emptyAsUnset, z.coerce.number(message).int(message).min(min, message).max(max, message).default(def));
+
+/** A TCP port; 0 lets the OS pick a free one (what tests use). */
+const port = (def: number) => intFrom(def, 0, 65_535, 'must be a port number from 0 (any free port) to 65535');
+
+const numberFrom = (def: number, schema: z.ZodCoercedNumber) => z.preprocess(emptyAsUnset, schema.default(def));
+
+/** A string setting checked by `isValid`, with an operator-readable message. */
+const checked = (def: string, isValid: (value: string) => boolean, message: (value: string) => string) =>
+  z
+    .string()
+    .default(def)
+    .transform((value) => value.trim())
+    .superRefine((value, ctx) => {
+      if (!isValid(value)) ctx.addIssue({ code: 'custom', message: message(value) });
+    });
+
+/** `redis://…`, `rediss://…` (TLS) or the absolute path of a Unix socket, as ioredis accepts them. */
+function isRedisUrl(value: string): boolean {
+  if (value.startsWith('/')) return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 const envSchema = z.object({
   DATABASE_PATH: z.string().default('./data/rentlink.db'),
-  REDIS_URL: optionalString,
+  REDIS_URL: optionalString.superRefine((value, ctx) => {
+    if (value !== undefined && !isRedisUrl(value))
+      ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)' });
+  }),
   REDIS_DATA_DIR: z.string().default('./data/redis'),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('rentlink'),
 
-  TICK_CRON: z.string().default('* * * * *'),
+  TICK_CRON: checked(
+    '* * * * *',
+    (value) => isValidCron(value),
+    (value) => `"${value}" is not a cron expression (e.g. "* * * * *" for every minute)`,
+  ),
   CATCH_UP_PERIODS: intFrom(2),
 
   MYFATOORAH_TOKEN: optionalString,
   MYFATOORAH_BASE_URL: z.url().default('https://apitest.myfatoorah.com'),
-  MYFATOORAH_TIMEZONE: z.string().default('Asia/Kuwait'),
-  MYFATOORAH_ACCOUNT_CURRENCY: z
-    .string()
-    .regex(/^[A-Z]{3}$/)
-    .default('KWD'),
+  MYFATOORAH_TIMEZONE: checked(
+    'Asia/Kuwait',
+    isValidTimeZone,
+    (value) => `"${value}" is not an IANA time zone (e.g. Asia/Kuwait, Asia/Riyadh, Asia/Dubai)`,
+  ),
+  MYFATOORAH_ACCOUNT_CURRENCY: checked(
+    'KWD',
+    isKnownCurrency,
+    (value) => `"${value}" is not a currency rentlink knows (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`,
+  ),
   MYFATOORAH_WEBHOOK_SECRET: optionalString,
   PROVIDER_TIMEOUT_MS: intFrom(15_000, 100),
 
   PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
-  HTTP_HOST: z.string().default('127.0.0.1'),
-  HTTP_PORT: intFrom(3000),
+  HTTP_HOST: z.string().trim().min(1, 'must name an interface, e.g. 127.0.0.1').default('127.0.0.1'),
+  HTTP_PORT: port(3000),
 
   SEND_CONCURRENCY: intFrom(4, 1),
   SEND_ATTEMPTS: intFrom(8, 1),
@@ -60,9 +105,9 @@ const envSchema = z.object({
   STATUS_CONCURRENCY: intFrom(4, 1),
   STATUS_ATTEMPTS: intFrom(8, 1),
   MAX_STARTED_ATTEMPTS: intFrom(200, 1),
-  STATUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(5),
+  STATUS_RATE_LIMIT_PER_SECOND: numberFrom(5, z.coerce.number().positive()),
   POLL_PLAN: durationList.default(['15m', '1h', '6h', '12h'].map((d) => parseDuration(d) as number)),
-  POLL_JITTER: z.coerce.number().min(0).max(1).default(0.1),
+  POLL_JITTER: numberFrom(0.1, z.coerce.number().min(0).max(1)),
   REISSUE_CHANNEL: optionalString.transform((text, ctx) => {
     if (text === undefined) return undefined;
     const channel = parseChannel(text);
@@ -73,17 +118,20 @@ const envSchema = z.object({
   ADMIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
-  SANDBOX_PORT: intFrom(0),
+  SANDBOX_PORT: port(0),
 });
 
 export type Config = z.infer<typeof envSchema>;
 export type ConfigInput = Partial<Record<keyof Config, string | undefined>>;
 
+export type Environment = Record<string, string | undefined>;
+
 /**
  * Parses settings from an environment-like object (default `process.env`). Unknown variables are
- * ignored; a bad value throws CONFIG_INVALID naming the variable.
+ * ignored; every bad value is reported at once in one CONFIG_INVALID error, each line naming its
+ * variable.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Environment = process.env): Config {
   const result = envSchema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

@@ -4,6 +4,7 @@ import type { Clock } from './time/clock.js';
 import type { Config } from './config.js';
 import { createHttpApp, listenHttp, type HttpServer, type RouteRegistrar } from './http/server.js';
 import type { Logger } from './logger.js';
+import { freePort } from './redis.js';
 import { startWorkers, type Workers } from './runtime.js';
 import { startTickCron } from './schedule/cron.js';
 import { runTick } from './schedule/tick.js';
@@ -31,10 +32,12 @@ export interface ServiceOptions {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { logger } = options;
-  const localUrl = `http://127.0.0.1:${options.config.HTTP_PORT}`;
+  // HTTP_PORT=0: any free port, chosen now so the sandbox's callback and webhook URLs point at it.
+  const port = options.config.HTTP_PORT || (await freePort());
+  const localUrl = `http://127.0.0.1:${port}`;
   const sandboxMode = !options.config.MYFATOORAH_TOKEN;
-  const config =
-    sandboxMode && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
+  const withPort = { ...options.config, HTTP_PORT: port };
+  const config = sandboxMode && !withPort.PUBLIC_BASE_URL ? { ...withPort, PUBLIC_BASE_URL: localUrl } : withPort;
   const app = await createApp({
     config,
     clock: options.clock,

@@ -37,4 +37,27 @@ describe('rentlink start', () => {
     await expect(fetch(`${service.http.url}/healthz`)).rejects.toThrow();
     expect(service.app.db.$client.open).toBe(false);
   });
+
+  it('HTTP_PORT=0 listens on a free port, and sandbox callbacks point at that port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rentlink-svc-'));
+    const config = loadConfig({
+      DATABASE_PATH: join(dir, 'svc.db'),
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: 'svc0',
+      HTTP_PORT: '0',
+    });
+    const service = await startService({
+      config,
+      clock: new ManualClock('2026-11-27T06:00:00Z'),
+      logger: silentLogger,
+      cron: false,
+    });
+    try {
+      expect(service.http.port).toBeGreaterThan(0);
+      expect(service.app.config.PUBLIC_BASE_URL).toBe(`http://127.0.0.1:${service.http.port}`);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
 import { chargeLines, collectionReport } from '../operations/report.js';
 import { leaseNotFound } from '../operations/rows.js';
-import { parseFormat, printRows } from './shared.js';
+import { formatOption, periodOption } from './options.js';
+import { printRows, type OutputFormat } from './shared.js';
 import { printDetail, withDb } from './admin-shared.js';
 
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
@@ -13,10 +14,10 @@ export function registerLeaseCommands(program: Command): void {
   leases
     .command('list')
     .description('every lease with its tenant, rent, state and charge counts')
-    .option('--format <format>', 'table, json or csv', 'table')
-    .action((opts: { format: string }) =>
+    .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
+    .action((opts: { format: OutputFormat }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const format = opts.format;
         const rows = listLeases(db);
         printRows(
           format === 'table'
@@ -42,10 +43,10 @@ export function registerLeaseCommands(program: Command): void {
     .command('show')
     .description('a lease, its tenant and the ledger: every period, amount, status and paid date')
     .argument('<ref>', 'lease ref')
-    .option('--format <format>', 'table, json or csv (csv: the ledger)', 'table')
-    .action((ref: string, opts: { format: string }) =>
+    .option('--format <format>', 'table, json or csv (csv: the ledger)', formatOption, 'table' as OutputFormat)
+    .action((ref: string, opts: { format: OutputFormat }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const format = opts.format;
         const detail = showLease(db, ref);
         if (!detail) throw leaseNotFound(ref);
         if (format === 'json') return printRows([detail as unknown as Record<string, unknown>], 'json');
@@ -109,11 +110,11 @@ export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description('collection per period and currency: charges, paid, open, expired, failed, void, collection rate')
-    .option('--period <YYYY-MM>', 'only this period')
-    .option('--format <format>', 'table, json, or csv (one line per charge)', 'table')
-    .action((opts: { period?: string; format: string }) =>
+    .option('--period <YYYY-MM>', 'only this period', periodOption)
+    .option('--format <format>', 'table, json, or csv (one line per charge)', formatOption, 'table' as OutputFormat)
+    .action((opts: { period?: string; format: OutputFormat }) =>
       withDb(({ db }) => {
-        const format = parseFormat(opts.format);
+        const format = opts.format;
         if (format === 'csv')
           return printRows(
             chargeLines(db, { period: opts.period }) as unknown as Array<Record<string, unknown>>,

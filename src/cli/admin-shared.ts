@@ -1,7 +1,6 @@
 import { createApp, type App } from '../app.js';
 import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
-import { RentlinkError } from '../errors.js';
 import { commandEnv, text } from './shared.js';
 
 /** Plumbing for the operator commands: opening what a command needs and closing it again. */
@@ -25,12 +24,6 @@ export async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
   } finally {
     await app.close();
   }
-}
-
-/** `--queue`: send, status, or absent for both. */
-export function parseQueue(value: string | undefined): 'send' | 'status' | undefined {
-  if (value === undefined || value === 'send' || value === 'status') return value;
-  throw new RentlinkError('INVALID_INPUT', `--queue must be send or status, got "${value}"`);
 }
 
 /** `key  value` lines under a title, for one record. */

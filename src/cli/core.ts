@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
@@ -9,8 +8,15 @@ import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSumma
 import { runTick } from '../schedule/tick.js';
 import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
-import { parseDuration } from '../config.js';
-import { commandEnv, parseFormat, printRows, type OutputFormat } from './shared.js';
+import {
+  durationOption,
+  formatOption,
+  httpUrlOption,
+  instantOption,
+  portOption,
+  positiveNumberOption,
+} from './options.js';
+import { commandEnv, printRows, readInputFile, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -28,12 +34,17 @@ export function registerCoreCommands(program: Command): void {
   program
     .command('tick')
     .description('run one tick: create the charges that are due and queue their work')
-    .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z')
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z', instantOption)
     .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
-    .option('--max-wait <duration>', 'with --wait: stop waiting after this long (work left stays queued)', '10m')
-    .option('--format <format>', 'table or json', 'table')
-    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string }) => {
-      const format = parseFormat(opts.format);
+    .option(
+      '--max-wait <duration>',
+      'with --wait: stop waiting after this long (work left stays queued)',
+      durationOption,
+      600_000,
+    )
+    .option('--format <format>', 'table or json', formatOption, 'table' as OutputFormat)
+    .action(async (opts: { now?: number; wait?: boolean; maxWait: number; format: OutputFormat }) => {
+      const format = opts.format;
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
@@ -42,7 +53,7 @@ export function registerCoreCommands(program: Command): void {
           printRows([{ ...result, at: new Date(result.at).toISOString() }], format);
           return;
         }
-        const summary = await tickAndWait(app, parseDuration(opts.maxWait) ?? 600_000);
+        const summary = await tickAndWait(app, opts.maxWait);
         printSummary(summary, format);
         if (!summary.idle) process.exitCode = 3;
       } finally {
@@ -56,9 +67,10 @@ export function registerCoreCommands(program: Command): void {
     .argument('<file>', 'CSV with the columns listed in the README')
     .action((file: string) => {
       const env = commandEnv();
+      const csv = readInputFile(file);
       const db = openDb(env.config.DATABASE_PATH);
       try {
-        const summary = importLeases(db, env.clock, readFileSync(file, 'utf8'));
+        const summary = importLeases(db, env.clock, csv);
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -79,21 +91,21 @@ export function registerCoreCommands(program: Command): void {
   program
     .command('sandbox')
     .description('run the MyFatoorah-compatible sandbox provider (API, pay pages, webhooks) on its own')
-    .option('--port <n>', 'port to listen on', '8090')
+    .option('--port <n>', 'port to listen on (0: any free port)', portOption, 8090)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)')
-    .option('--rate-limit <perSecond>', 'answer GetPaymentStatus with 429 above this rate')
-    .action(async (opts: { port: string; host: string; webhookUrl?: string; rateLimit?: string }) => {
+    .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)', httpUrlOption)
+    .option('--rate-limit <perSecond>', 'answer GetPaymentStatus with 429 above this rate', positiveNumberOption)
+    .action(async (opts: { port: number; host: string; webhookUrl?: string; rateLimit?: number }) => {
       const env = commandEnv();
       const secret = env.config.MYFATOORAH_WEBHOOK_SECRET;
       const sandbox = await startSandbox({
-        port: Number(opts.port),
+        port: opts.port,
         host: opts.host,
         clock: env.clock,
         logger: env.logger,
         accountTimeZone: env.config.MYFATOORAH_TIMEZONE,
         currency: env.config.MYFATOORAH_ACCOUNT_CURRENCY,
-        statusRateLimitPerSecond: opts.rateLimit ? Number(opts.rateLimit) : null,
+        statusRateLimitPerSecond: opts.rateLimit ?? null,
         ...(opts.webhookUrl && secret ? { webhookUrl: opts.webhookUrl, webhookSecret: secret } : {}),
       });
       process.stdout.write(
@@ -110,12 +122,13 @@ export function registerCoreCommands(program: Command): void {
     .command('demo')
     .description('import a CSV, run one tick with its work against the configured provider, and show the links')
     .argument('[file]', 'lease CSV', 'examples/leases.csv')
-    .option('--now <iso>', 'act as if it were this instant (ISO-8601)')
-    .action(async (file: string, opts: { now?: string }) => {
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601)', instantOption)
+    .action(async (file: string, opts: { now?: number }) => {
       const env = commandEnv(opts);
+      const csv = readInputFile(file);
       const app = await createApp(env);
       try {
-        const summary = importLeases(app.db, env.clock, readFileSync(file, 'utf8'));
+        const summary = importLeases(app.db, env.clock, csv);
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
-import { RentlinkError } from '../errors.js';
+import { errorMessage, RentlinkError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 
 /** What every command needs: validated config, a clock (honouring --now) and a logger on stderr. */
@@ -11,19 +12,25 @@ export interface CommandEnv {
   logger: Logger;
 }
 
-export function commandEnv(options: { now?: string } = {}): CommandEnv {
+/**
+ * Loads and validates every setting (before the command opens anything) and builds the clock and
+ * logger. `now` is `--now`, already parsed to epoch ms by its option parser.
+ */
+export function commandEnv(options: { now?: number } = {}): CommandEnv {
   const config = loadConfig();
-  const clock = options.now ? new OffsetClock(parseNow(options.now)) : systemClock;
+  const clock = options.now !== undefined ? new OffsetClock(options.now) : systemClock;
   // stdout is for results (tables, JSON); logs go to stderr.
   const logger = createLogger(config.LOG_LEVEL, pino.destination(2));
   return { config, clock, logger };
 }
 
-function parseNow(value: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw new RentlinkError('INVALID_INPUT', `--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
-  return ms;
+/** Reads a file named on the command line; a missing or unreadable one is INVALID_INPUT (exit 2). */
+export function readInputFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RentlinkError('INVALID_INPUT', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 export type OutputFormat = 'table' | 'json' | 'csv';
