@@ -1,14 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { CHANNELS, parseChannel } from './providers/types.js';
-import { RentlinkError } from './errors.js';
+import { RentlinkError, errorMessage } from './errors.js';
 import { CURRENCY_EXPONENTS, isKnownCurrency } from './money.js';
 import { isValidTimeZone } from './time/periods.js';
 
 /**
- * The one place that reads the environment. Every setting is validated, typed and has a default that
- * runs on a fresh machine (SQLite file, private redis-server, built-in sandbox provider).
- * `.env.example` and the README document the same list.
+ * The one place that reads the environment (and `./.env` or ENV_FILE). Every setting is validated,
+ * typed and has a default that runs on a fresh machine (SQLite file, private redis-server, built-in
+ * sandbox provider). `.env.example` and the README document the same list.
  */
 
 const durationList = z.string().transform((text, ctx) => {
@@ -119,6 +122,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
   SANDBOX_PORT: port(0),
+  /** Read before the rest (see readEnvironment), which sets it to the file it read, if any. */
+  ENV_FILE: optionalString,
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -127,17 +132,57 @@ export type ConfigInput = Partial<Record<keyof Config, string | undefined>>;
 export type Environment = Record<string, string | undefined>;
 
 /**
- * Parses settings from an environment-like object (default `process.env`). Unknown variables are
- * ignored; every bad value is reported at once in one CONFIG_INVALID error, each line naming its
- * variable.
+ * Parses settings from an environment-like object. Without one, the process's own: its environment,
+ * filled in from `./.env` or ENV_FILE (see readEnvironment). Unknown variables are ignored; every bad
+ * value is reported at once in one CONFIG_INVALID error, each line naming its variable.
  */
-export function loadConfig(env: Environment = process.env): Config {
+export function loadConfig(env: Environment = readEnvironment(process.env, process.cwd())): Config {
   const result = envSchema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new RentlinkError('CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
+    const source = env['ENV_FILE'] ? ` (environment, then ${env['ENV_FILE']})` : '';
+    throw new RentlinkError('CONFIG_INVALID', `invalid configuration${source}:\n  ${lines.join('\n  ')}`);
   }
   return result.data;
+}
+
+/** The file rentlink reads settings from when ENV_FILE does not name another. */
+export const DEFAULT_ENV_FILE = '.env';
+
+/**
+ * `env` filled in from a dotenv file: ENV_FILE when set (relative to `cwd`; it must exist), else
+ * `<cwd>/.env` when there is one. Parsed with Node's own parser; a variable set in `env` always wins
+ * over the file (also when it is set to an empty string). Values are never logged.
+ */
+export function readEnvironment(env: Environment, cwd: string): Environment {
+  const explicit = env['ENV_FILE']?.trim();
+  const path = resolve(cwd, explicit || DEFAULT_ENV_FILE);
+  const text = readEnvFile(path, Boolean(explicit));
+  if (text === null) return env;
+  const fromFile = parseEnvText(text, path);
+  const merged: Environment = { ...fromFile };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  // Which file filled in the environment, so errors (and the config) can say where a value came from.
+  merged['ENV_FILE'] = path;
+  return merged;
+}
+
+function readEnvFile(path: string, required: boolean): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const missing = err instanceof Error && 'code' in err && err.code === 'ENOENT';
+    if (missing && !required) return null;
+    throw new RentlinkError('CONFIG_INVALID', `ENV_FILE: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function parseEnvText(text: string, path: string): Environment {
+  try {
+    return parseEnv(text);
+  } catch (err) {
+    throw new RentlinkError('CONFIG_INVALID', `${path} is not a dotenv file: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 /** `15m` → 900000. Units: ms, s, m, h, d. Returns null when it is not a duration. */
