@@ -8,7 +8,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { MyFatoorahProvider } from './providers/myfatoorah/client.js';
 import type { PaymentProvider } from './providers/legacy-types.js';
 import { createQueues } from './queues.js';
-import { provideRedis, type RedisHandle } from './redis.js';
+import { reportQueueErrors } from './queue-errors.js';
+import { provideRedis, watchRedis, type RedisHandle } from './redis.js';
 import { provideLocalSandbox } from './sandbox/local.js';
 import type { SandboxHandle } from './sandbox/server.js';
 
@@ -45,14 +46,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   let redis: RedisHandle | undefined;
   let sandbox: SandboxHandle | null = null;
   try {
-    redis = await provideRedis(config.REDIS_URL, { dataDir: config.REDIS_DATA_DIR });
+    redis = await provideRedis(config.REDIS_URL, {
+      dataDir: config.REDIS_DATA_DIR,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+    });
     if (redis.embedded)
       logger.info(
         { url: redis.url, dataDir: config.REDIS_DATA_DIR },
         'started a private redis-server (set REDIS_URL to use your own)',
       );
     const connection = redis.connect();
+    watchRedis(connection, logger);
     const queues = createQueues(connection, config);
+    reportQueueErrors(logger, { send: queues.send, status: queues.status });
     const chosen = await chooseProvider(options, metrics);
     sandbox = chosen.sandbox;
     const ctx: AppContext = { config, clock, db, logger, provider: chosen.provider, queues, metrics };

@@ -70,6 +70,7 @@ const envSchema = z.object({
     if (value !== undefined && !isRedisUrl(value))
       ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)' });
   }),
+  REDIS_CONNECT_TIMEOUT_MS: intFrom(10_000, 1),
   REDIS_DATA_DIR: z.string().default('./data/redis'),
   QUEUE_PREFIX: z
     .string()

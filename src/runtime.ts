@@ -4,15 +4,21 @@ import { createStatusWorker } from '../jobs/check-status.js';
 import { createSendWorker } from '../jobs/send-link.js';
 import type { App } from './app.js';
 import { events, paymentLinks } from './db/schema.js';
+import { reportQueueErrors } from './queue-errors.js';
 import { RedisAdaptiveRateLimiter, type AdaptiveRateLimiter } from './ratelimit.js';
 
 export interface Workers {
   send: Worker;
   status: Worker;
   limiter: AdaptiveRateLimiter;
+  /** True while both workers run and their Redis connections are up (for /readyz). */
+  running(): boolean;
   /** Stops taking jobs and waits for active ones, at most `timeoutMs`; then closes forcibly. */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** How long a forced close waits for BullMQ once its connections are dropped. */
+const FORCED_CLOSE_MS = 2_000;
 
 /** Starts both queue workers with their own Redis connections (workers block). */
 export function startWorkers(app: App): Workers {
@@ -36,18 +42,21 @@ export function startWorkers(app: App): Workers {
         final ? 'job failed' : 'job attempt failed; will retry',
       );
     });
-    worker.on('error', (err) => app.logger.error({ queue: name, err: err.message }, 'worker error'));
   }
+  reportQueueErrors(app.logger, { 'send worker': send, 'status worker': status });
   return {
     send,
     status,
     limiter,
+    running: () => send.isRunning() && status.isRunning() && connections.every((c) => c.status === 'ready'),
     close: async (timeoutMs) => {
       const graceful = Promise.all([send.close(), status.close()]);
       const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
       if (timedOut) {
         app.logger.warn({ timeoutMs }, 'active jobs did not finish in time: closing forcibly (they will be retried)');
-        await Promise.all([send.close(true), status.close(true)]);
+        // close(true) would only return the pending close; dropping the connections is what unblocks it.
+        for (const c of connections) c.disconnect();
+        await Promise.race([graceful, delay(FORCED_CLOSE_MS)]);
       }
       for (const c of connections) c.disconnect();
     },

@@ -47,8 +47,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let workers: Workers | undefined;
   let http: HttpServer | undefined;
   try {
+    const workersRunning = () => workers?.running() ?? false;
     http = await listenHttp(
-      createHttpApp(app, app.webhookSecret, options.extraRoutes),
+      createHttpApp(app, app.webhookSecret, options.extraRoutes, { workersRunning }),
       config.HTTP_PORT,
       config.HTTP_HOST,
     );

@@ -271,6 +271,30 @@ describe('validate everything before doing anything', () => {
   );
 });
 
+describe('unreachable Redis', () => {
+  it('tick, jobs failed and start give up after REDIS_CONNECT_TIMEOUT_MS with one line naming REDIS_URL, exit 1', async () => {
+    const env = {
+      REDIS_URL: 'redis://rentlink:s3cret-pw@127.0.0.1:1',
+      REDIS_CONNECT_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'info',
+    };
+    // One database each: three processes creating one new file at once race on its first migration.
+    const runs = await Promise.all(
+      [['tick'], ['jobs', 'failed'], ['start']].map((args, i) =>
+        rentlinkAsync(args, { ...env, DATABASE_PATH: join(dir, `no-redis-${i}.db`) }, 20_000),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.ms).toBeLessThan(15_000);
+      expect(run.stderr.trimEnd().split('\n'), run.stderr).toHaveLength(1);
+      expect(run.stderr).toMatch(/^rentlink: cannot reach Redis at REDIS_URL=redis:\/\/rentlink:\*\*\*@127\.0\.0\.1:1/);
+      expect(run.stderr).toMatch(/ECONNREFUSED.*\[REDIS_UNAVAILABLE\]$/m);
+      expect(run.stderr).not.toContain('s3cret-pw');
+    }
+  });
+});
+
 function rentlinkIds(path: string): number[] {
   const db = openDb(path);
   try {

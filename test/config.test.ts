@@ -86,6 +86,7 @@ describe('settings are validated together', () => {
         MYFATOORAH_TIMEZONE: 'Mars/Base',
         MYFATOORAH_ACCOUNT_CURRENCY: 'XYZ',
         REDIS_URL: 'localhost:6379',
+        REDIS_CONNECT_TIMEOUT_MS: '0',
       });
     } catch (err) {
       message = (err as Error).message;
@@ -97,6 +98,7 @@ describe('settings are validated together', () => {
       'MYFATOORAH_TIMEZONE',
       'MYFATOORAH_ACCOUNT_CURRENCY',
       'REDIS_URL',
+      'REDIS_CONNECT_TIMEOUT_MS',
     ]) {
       expect(message).toMatch(new RegExp(`^  ${name}: `, 'm'));
     }
@@ -117,6 +119,7 @@ describe('settings are validated together', () => {
       TICK_CRON: '*/5 * * * *',
       MYFATOORAH_TIMEZONE: 'Asia/Riyadh',
       MYFATOORAH_ACCOUNT_CURRENCY: 'SAR',
+      REDIS_CONNECT_TIMEOUT_MS: 10_000,
     });
   });
 });

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { App } from '../app.js';
 import { pingDb } from '../db/open.js';
+import { redisAnswers } from '../redis.js';
 import { registerCallback } from './callback.js';
 import { registerWebhook } from './webhook.js';
 
@@ -16,20 +17,21 @@ export interface HttpServer {
 /** Extra routes mounted by other concerns (admin, metrics), so this file stays the wiring. */
 export type RouteRegistrar = (http: Hono, app: App) => void;
 
+/** What /readyz asks beyond SQLite and Redis. */
+export interface ReadinessProbes {
+  /** True while this process's queue workers run (the service sets it; absent: not running). */
+  workersRunning?: () => boolean;
+}
+
 /** The worker's HTTP app: health, tenant callbacks, provider webhooks, plus registered extras. */
-export function createHttpApp(app: App, webhookSecret: string | undefined, extras: RouteRegistrar[] = []): Hono {
+export function createHttpApp(
+  app: App,
+  webhookSecret: string | undefined,
+  extras: RouteRegistrar[] = [],
+  probes: ReadinessProbes = {},
+): Hono {
   const http = new Hono();
-  http.get('/healthz', async (c) => {
-    const sqlite = pingDb(app.db);
-    const redis = await app.connection.ping().then(
-      (r) => r === 'PONG',
-      () => false,
-    );
-    return c.json(
-      { ok: sqlite && redis, sqlite: sqlite ? 'ok' : 'down', redis: redis ? 'ok' : 'down', provider: app.provider.id },
-      sqlite && redis ? 200 : 503,
-    );
-  });
+  registerHealthRoutes(http, app, probes);
   registerCallback(http, app);
   registerWebhook(http, app, webhookSecret);
   for (const register of extras) register(http, app);
@@ -38,6 +40,37 @@ export function createHttpApp(app: App, webhookSecret: string | undefined, extra
     return c.json({ error: 'internal error' }, 500);
   });
   return http;
+}
+
+/**
+ * `GET /healthz`: SQLite and Redis answer (503 when either does not; never waits on a Redis that is
+ * away). `GET /readyz`: 200 only when both answer and the queue workers run; else 503 with the reason.
+ */
+function registerHealthRoutes(http: Hono, app: App, probes: ReadinessProbes): void {
+  const check = async () => ({ sqlite: pingDb(app.db), redis: await redisAnswers(app.connection) });
+  http.get('/healthz', async (c) => {
+    const { sqlite, redis } = await check();
+    return c.json(
+      { ok: sqlite && redis, sqlite: sqlite ? 'ok' : 'down', redis: redis ? 'ok' : 'down', provider: app.provider.id },
+      sqlite && redis ? 200 : 503,
+    );
+  });
+  http.get('/readyz', async (c) => {
+    const { sqlite, redis } = await check();
+    const workers = probes.workersRunning?.() ?? false;
+    const reasons = [
+      ...(sqlite ? [] : ['SQLite does not answer']),
+      ...(redis ? [] : ['Redis does not answer']),
+      ...(workers ? [] : ['the queue workers are not running']),
+    ];
+    const body = {
+      ready: reasons.length === 0,
+      sqlite: sqlite ? 'ok' : 'down',
+      redis: redis ? 'ok' : 'down',
+      workers: workers ? 'running' : 'stopped',
+    };
+    return reasons.length === 0 ? c.json(body, 200) : c.json({ ...body, reason: reasons.join('; ') }, 503);
+  });
 }
 
 export function listenHttp(http: Hono, port: number, hostname: string): Promise<HttpServer> {
