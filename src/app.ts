@@ -33,6 +33,8 @@ export interface AppOptions {
   logger: Logger;
   /** Where the in-process sandbox should send webhooks (the HTTP server's URL), when it runs. */
   sandboxWebhookUrl?: string;
+  /** `start`: refuse to share another live process's private Redis or sandbox (see src/markers.ts). */
+  exclusive?: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     redis = await provideRedis(config.REDIS_URL, {
       dataDir: config.REDIS_DATA_DIR,
       connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      exclusive: options.exclusive === true,
     });
     if (redis.embedded)
       logger.info(
@@ -115,6 +118,7 @@ async function chooseProvider(
     clock,
     accountTimeZone: config.MYFATOORAH_TIMEZONE,
     currency: config.MYFATOORAH_ACCOUNT_CURRENCY,
+    exclusive: options.exclusive === true,
     ...(options.sandboxWebhookUrl
       ? {
           webhookUrl: options.sandboxWebhookUrl,

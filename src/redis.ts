@@ -5,14 +5,22 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { errorMessage, RentlinkError } from './errors.js';
 import type { Logger } from './logger.js';
-import { readMarker, removeMarker, writeMarker } from './markers.js';
+import {
+  currentOwner,
+  ownedByAnotherLiveProcess,
+  readMarker,
+  removeMarker,
+  sharedServiceConflict,
+  writeMarker,
+  type MarkerOwner,
+} from './markers.js';
 
 /** A Redis connection the whole process shares, plus how to let go of it. */
 export interface RedisHandle {
   url: string;
   /** A new client with the options BullMQ workers require. */
   connect(): Redis;
-  /** Stops the private redis-server, if this handle started one. */
+  /** Stops the private redis-server, if this handle started (or took over) one. */
   stop(): Promise<void>;
   embedded: boolean;
 }
@@ -24,6 +32,12 @@ export interface EmbeddedRedisOptions {
   port?: number;
   /** Write an append-only file (what production should do; tests may turn it off for speed). */
   appendOnly?: boolean;
+  /**
+   * For `start`: refuse to share a private redis-server that another live rentlink process runs for
+   * this data directory (when that one stops, this one would lose its queues). Short-lived commands
+   * share it: that is how `tick`, `jobs …` and `charges …` reach a running service.
+   */
+  exclusive?: boolean;
 }
 
 export interface ProvideRedisOptions extends EmbeddedRedisOptions {
@@ -199,14 +213,15 @@ function delay(ms: number): Promise<void> {
 
 /**
  * Starts `redis-server` on a free loopback port with its data under `dataDir` (AOF on,
- * `noeviction`, so queued jobs are never evicted), and waits until it answers PING.
+ * `noeviction`, so queued jobs are never evicted), and waits until it answers PING. When another
+ * rentlink process already runs one for `dataDir`, shares it (or, `exclusive`, refuses); one whose
+ * owner is gone is taken over.
  */
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<RedisHandle> {
   const dataDir = resolve(options.dataDir);
-  // Another rentlink process (e.g. `start`) may already run the private Redis for this data dir: share
-  // it rather than start a second server on the same AOF files. Only the starter stops it.
+  const marker = join(dataDir, MARKER_FILE);
   const running = await findRunningEmbedded(dataDir);
-  if (running) return { url: running, connect: () => connectRedis(running), stop: async () => {}, embedded: true };
+  if (running) return shareOrTakeOver(running, marker, dataDir, options.exclusive === true);
   assertRedisServerInstalled();
   mkdirSync(dataDir, { recursive: true });
   const port = options.port || (await freePort());
@@ -235,8 +250,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child, () => stderr);
-  const marker = join(dataDir, MARKER_FILE);
-  writeMarker(marker, { url, pid: child.pid });
+  writeMarker(marker, { url, pid: child.pid, ...currentOwner() } satisfies RedisMarker);
   const stop = async () => {
     removeMarker(marker);
     await stopChild(child);
@@ -247,10 +261,51 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
 /** Written next to the AOF while a rentlink process runs the embedded redis-server. */
 const MARKER_FILE = 'rentlink-redis.json';
 
-async function findRunningEmbedded(dataDir: string): Promise<string | null> {
-  const url = readMarker<{ url: string }>(join(dataDir, MARKER_FILE))?.url;
-  if (!url) return null;
-  const client = new Redis(url, {
+interface RedisMarker extends Partial<MarkerOwner> {
+  url: string;
+  /** The redis-server's own pid. */
+  pid?: number;
+}
+
+/**
+ * A running server found through the marker: shared while its owner lives (a `start` refuses
+ * instead), taken over by a `start` when its owner is gone (e.g. killed with SIGKILL, which leaves
+ * redis-server running): the marker then names this process, which shuts the server down on stop.
+ */
+function shareOrTakeOver(running: RedisMarker, markerPath: string, dataDir: string, exclusive: boolean): RedisHandle {
+  const url = running.url;
+  const shared: RedisHandle = { url, connect: () => connectRedis(url), stop: async () => {}, embedded: true };
+  if (ownedByAnotherLiveProcess(running)) {
+    if (exclusive) throw sharedServiceConflict('private redis-server', dataDir, running);
+    return shared;
+  }
+  if (!exclusive) return shared;
+  writeMarker(markerPath, { ...running, ...currentOwner() } satisfies RedisMarker);
+  const stop = async () => {
+    removeMarker(markerPath);
+    await shutdownServer(url);
+  };
+  return { ...shared, stop };
+}
+
+async function shutdownServer(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.shutdown();
+  } catch {
+    // SHUTDOWN closes the connection before any reply: a rejected promise is the normal outcome.
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** The marker of a redis-server that answers and really serves `dataDir`; null when stale. */
+async function findRunningEmbedded(dataDir: string): Promise<RedisMarker | null> {
+  const marker = readMarker<RedisMarker>(join(dataDir, MARKER_FILE));
+  if (!marker?.url) return null;
+  const client = new Redis(marker.url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -259,7 +314,8 @@ async function findRunningEmbedded(dataDir: string): Promise<string | null> {
   client.on('error', () => {});
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG' ? url : null;
+    const [, dir] = (await client.config('GET', 'dir')) as [string, string];
+    return resolve(dir) === dataDir ? marker : null;
   } catch {
     return null;
   } finally {

@@ -43,6 +43,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     clock: options.clock,
     logger,
     sandboxWebhookUrl: `${localUrl}/webhooks/myfatoorah`,
+    exclusive: true,
   });
   let workers: Workers | undefined;
   let http: HttpServer | undefined;

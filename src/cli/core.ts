@@ -28,7 +28,9 @@ export function registerCoreCommands(program: Command): void {
     .action(async () => {
       const env = commandEnv();
       const service = await startService({ ...env, extraRoutes: [registerAdminRoutes] });
-      await stopOnSignals(service, env.logger);
+      const stopped = stopOnSignals(service, env.logger);
+      env.logger.info({ url: service.http.url, pid: process.pid }, 'rentlink is running (SIGINT or SIGTERM stops it)');
+      await stopped;
     });
 
   program
