@@ -118,7 +118,7 @@ async function applyStatus(
       },
       now,
     );
-    if (outcome === 'paid') ctx.logger.info({ chargeId: found.charge.id, linkId: link.id }, 'charge paid');
+    if (outcome === 'paid') ctx.logger.debug({ chargeId: found.charge.id, linkId: link.id }, 'charge paid');
     return { outcome, linkId: link.id };
   }
   if (link.status !== 'open')
@@ -156,7 +156,7 @@ async function expire(
       jobId: sendJobId(found.charge.id, result.attempt),
     },
   );
-  ctx.logger.info({ chargeId: found.charge.id, attempt: result.attempt }, 'link expired unpaid: reissuing');
+  ctx.logger.debug({ chargeId: found.charge.id, attempt: result.attempt }, 'link expired unpaid: reissuing');
   return { outcome: 'expired', linkId: link.id, reissueAttempt: result.attempt };
 }
 

@@ -103,7 +103,10 @@ async function createOrAdopt(ctx: AppContext, found: ChargeContext, link: Paymen
     },
     now,
   );
-  ctx.logger.info({ chargeId: found.charge.id, linkId: link.id, invoiceId: created.invoiceId }, 'payment link created');
+  ctx.logger.debug(
+    { chargeId: found.charge.id, linkId: link.id, invoiceId: created.invoiceId },
+    'payment link created',
+  );
   return { outcome: 'created', linkId: link.id, invoiceId: created.invoiceId };
 }
 

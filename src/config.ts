@@ -121,6 +121,8 @@ const envSchema = z.object({
 
   ADMIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: human lines when stderr is a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SHUTDOWN_TIMEOUT_MS: intFrom(30_000, 0),
   SANDBOX_PORT: port(0),
   /** Read before the rest (see readEnvironment), which sets it to the file it read, if any. */

@@ -63,10 +63,15 @@ export function startWorkers(app: App): Workers {
   };
 }
 
+/** Job counts by state, per queue, as BullMQ's getJobCounts gives them. */
+export type QueueCounts = Record<'send' | 'status', Record<string, number>>;
+
 export interface IdleOptions {
   /** Give up waiting after this long (jobs stay queued for the next run). */
   timeoutMs: number;
   pollMs?: number;
+  /** Called with every poll's counts (for a progress line). */
+  onProgress?: (counts: QueueCounts) => void;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function waitUntilIdle(app: App, options: IdleOptions): Promise<boo
         q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
       ),
     );
+    options.onProgress?.({ send: counts[0] ?? {}, status: counts[1] ?? {} });
     const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
     if (!busy) return true;
     if (performance.now() > deadline) return false;

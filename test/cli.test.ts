@@ -271,6 +271,32 @@ describe('validate everything before doing anything', () => {
   );
 });
 
+describe('logs when stderr is not a terminal', () => {
+  it('JSON lines (no per-link lines at info), or human lines with LOG_FORMAT=pretty; the summary on stdout', () => {
+    const db = seededDb('logs.db');
+    const env = { DATABASE_PATH: db, QUEUE_PREFIX: `logs${process.pid}`, LOG_LEVEL: 'info' };
+    const json = rentlink(['tick', '--now', '2026-11-27T06:00:00Z', '--wait'], env);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toContain('links created: 2');
+    const records = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(records.map((r) => r.msg)).toContain(
+      'MYFATOORAH_TOKEN is not set: using the built-in sandbox provider (no real invoices are created)',
+    );
+    expect(records.map((r) => r.msg)).not.toContain('payment link created');
+
+    const pretty = rentlink(['tick', '--now', '2026-11-27T06:01:00Z', '--wait'], { ...env, LOG_FORMAT: 'pretty' });
+    expect(pretty.code).toBe(0);
+    expect(pretty.stderr).toMatch(
+      /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z\] WARN: MYFATOORAH_TOKEN is not set/m,
+    );
+    expect(pretty.stderr).not.toContain('{"level"');
+    expect(pretty.stderr).not.toContain('\x1b['); // colour only on a terminal
+  });
+});
+
 describe('unreachable Redis', () => {
   it('tick, jobs failed and start give up after REDIS_CONNECT_TIMEOUT_MS with one line naming REDIS_URL, exit 1', async () => {
     const env = {

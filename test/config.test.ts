@@ -87,6 +87,7 @@ describe('settings are validated together', () => {
         MYFATOORAH_ACCOUNT_CURRENCY: 'XYZ',
         REDIS_URL: 'localhost:6379',
         REDIS_CONNECT_TIMEOUT_MS: '0',
+        LOG_FORMAT: 'fancy',
       });
     } catch (err) {
       message = (err as Error).message;
@@ -99,6 +100,7 @@ describe('settings are validated together', () => {
       'MYFATOORAH_ACCOUNT_CURRENCY',
       'REDIS_URL',
       'REDIS_CONNECT_TIMEOUT_MS',
+      'LOG_FORMAT',
     ]) {
       expect(message).toMatch(new RegExp(`^  ${name}: `, 'm'));
     }
@@ -120,6 +122,7 @@ describe('settings are validated together', () => {
       MYFATOORAH_TIMEZONE: 'Asia/Riyadh',
       MYFATOORAH_ACCOUNT_CURRENCY: 'SAR',
       REDIS_CONNECT_TIMEOUT_MS: 10_000,
+      LOG_FORMAT: 'auto',
     });
   });
 });

@@ -1,7 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { chooseLogFormat, createLogger, prettyDestination } from '../src/logger.js';
 import { createErrorThrottle } from '../src/queue-errors.js';
 import { maskRedisUrl, reconnectDelayMs, RECONNECT_MAX_DELAY_MS } from '../src/redis.js';
+
+describe('log format', () => {
+  it('auto: pretty on a terminal, JSON otherwise; LOG_FORMAT forces either', () => {
+    expect(chooseLogFormat('auto', true)).toBe('pretty');
+    expect(chooseLogFormat('auto', false)).toBe('json');
+    expect(chooseLogFormat('json', true)).toBe('json');
+    expect(chooseLogFormat('pretty', false)).toBe('pretty');
+  });
+
+  it('pretty lines are human (level word, UTC time with Z, fields below) and still redact secrets', () => {
+    const out: string[] = [];
+    const logger = createLogger(
+      'info',
+      prettyDestination((text) => out.push(text), false),
+    );
+    logger.info({ chargeId: 12, token: 'sk_live_abc', headers: { authorization: 'Bearer xyz' } }, 'hello there');
+    const text = out.join('');
+    expect(text).toMatch(/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z\] INFO: hello there\n/);
+    expect(text).toContain('chargeId: 12');
+    expect(text).not.toContain('sk_live_abc');
+    expect(text).not.toContain('Bearer xyz');
+    expect(text).not.toContain('\x1b['); // no colour unless asked (a terminal)
+    expect(text).not.toContain('"level"');
+  });
+
+  it('JSON lines redact the same secrets', () => {
+    const out: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void out.push(l) });
+    logger.info({ token: 'sk_live_abc', config: { ADMIN_TOKEN: 'admin-secret-123456' } }, 'x');
+    expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ token: '[redacted]', config: { ADMIN_TOKEN: '[redacted]' } });
+  });
+});
 
 describe('queue error throttle', () => {
   const setup = () => {

@@ -16,7 +16,8 @@ import {
   portOption,
   positiveNumberOption,
 } from './options.js';
-import { commandEnv, printRows, readInputFile, type OutputFormat } from './shared.js';
+import { createProgressReporter, linkEventCounts, remainingJobs } from './progress.js';
+import { commandEnv, printRows, readInputFile, stderrIsTerminal, stderrLine, type OutputFormat } from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -162,11 +163,22 @@ export async function tickAndWait(
 ): Promise<RunSummary & { tick: Awaited<ReturnType<typeof runTick>>; idle: boolean }> {
   const since = lastEventId(app);
   const workers = startWorkers(app);
+  let checksDone = 0;
+  workers.status.on('completed', () => checksDone++);
+  workers.status.on('failed', () => checksDone++);
+  const progress = createProgressReporter({
+    terminal: stderrIsTerminal,
+    line: stderrLine,
+    logger: app.logger,
+    now: () => performance.now(),
+    read: (queues) => ({ ...linkEventCounts(app.db, since), checksDone, remaining: remainingJobs(queues) }),
+  });
   try {
     const tick = await runTick(app);
-    const idle = await waitUntilIdle(app, { timeoutMs: maxWaitMs });
+    const idle = await waitUntilIdle(app, { timeoutMs: maxWaitMs, onProgress: progress.onQueueCounts });
     return { ...summarizeSince(app, since), tick, idle };
   } finally {
+    progress.finish();
     await workers.close(app.config.SHUTDOWN_TIMEOUT_MS);
   }
 }

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
 import { errorMessage, RentlinkError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { chooseLogFormat, createLogger, prettyDestination, type Logger } from '../logger.js';
+import { StatusLine } from './progress.js';
 
 /** What every command needs: validated config, a clock (honouring --now) and a logger on stderr. */
 export interface CommandEnv {
@@ -19,9 +20,28 @@ export interface CommandEnv {
 export function commandEnv(options: { now?: number } = {}): CommandEnv {
   const config = loadConfig();
   const clock = options.now !== undefined ? new OffsetClock(options.now) : systemClock;
-  // stdout is for results (tables, JSON); logs go to stderr.
-  const logger = createLogger(config.LOG_LEVEL, pino.destination(2));
-  return { config, clock, logger };
+  return { config, clock, logger: commandLogger(config) };
+}
+
+/** stderr is a terminal: pretty logs and progress lines are for a person there. */
+export const stderrIsTerminal = process.stderr.isTTY === true;
+
+/** The bottom line of the terminal, shared by the progress line and the logs written above it. */
+export const stderrLine = new StatusLine(process.stderr);
+
+/**
+ * Logs go to stderr (stdout is for results): human lines on a terminal (coloured), JSON lines
+ * otherwise; LOG_FORMAT=json or pretty forces one. Redaction applies to both.
+ */
+function commandLogger(config: Config): Logger {
+  const format = chooseLogFormat(config.LOG_FORMAT, stderrIsTerminal);
+  if (format === 'pretty')
+    return createLogger(
+      config.LOG_LEVEL,
+      prettyDestination((text) => stderrLine.writeAbove(text), stderrIsTerminal),
+    );
+  if (stderrIsTerminal) return createLogger(config.LOG_LEVEL, { write: (line: string) => stderrLine.writeAbove(line) });
+  return createLogger(config.LOG_LEVEL, pino.destination(2));
 }
 
 /** Reads a file named on the command line; a missing or unreadable one is INVALID_INPUT (exit 2). */
