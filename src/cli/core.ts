@@ -17,7 +17,15 @@ import {
   positiveNumberOption,
 } from './options.js';
 import { createProgressReporter, linkEventCounts, remainingJobs } from './progress.js';
-import { commandEnv, printRows, readInputFile, stderrIsTerminal, stderrLine, type OutputFormat } from './shared.js';
+import {
+  commandEnv,
+  printRows,
+  readInputFile,
+  stderrIsTerminal,
+  stderrLine,
+  withIsoInstants,
+  type OutputFormat,
+} from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -53,7 +61,7 @@ export function registerCoreCommands(program: Command): void {
       try {
         if (!opts.wait) {
           const result = await runTick(app);
-          printRows([{ ...result, at: new Date(result.at).toISOString() }], format);
+          printRows([{ ...result }], format);
           return;
         }
         const summary = await tickAndWait(app, opts.maxWait);
@@ -185,7 +193,7 @@ export async function tickAndWait(
 
 function printSummary(summary: RunSummary & { idle: boolean }, format: OutputFormat): void {
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(withIsoInstants(summary), null, 2)}\n`);
     return;
   }
   const out = process.stdout;

@@ -60,8 +60,33 @@ export function parseFormat(value: string): OutputFormat {
   throw new RentlinkError('INVALID_INPUT', `--format must be table, json or csv, got "${value}"`);
 }
 
-/** Prints rows as an aligned table for people, JSON or CSV for scripts. */
-export function printRows(rows: Array<Record<string, unknown>>, format: OutputFormat, empty = '(none)'): void {
+/**
+ * Field names that hold an instant: `at`, `…At` (`createdAt`, `nextCheckAt`), `…AtProvider`, `…_at`.
+ * Stored as epoch ms; printed as ISO-8601 UTC with `Z`.
+ */
+const INSTANT_KEY = /^at$|[a-z]At(?:[A-Z][a-z]+)?$|_at$/;
+
+/** Anything before 1973 is a counter, not an epoch-ms instant. */
+const EARLIEST_INSTANT_MS = 1e11;
+
+/**
+ * A copy of `value` with every epoch-ms instant field (see INSTANT_KEY), at any depth, as an ISO-8601
+ * UTC string (`2026-12-11T20:59:59.000Z`): CLI output never shows a bare epoch number.
+ */
+export function withIsoInstants<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => withIsoInstants(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const isInstant = typeof v === 'number' && INSTANT_KEY.test(key) && Number.isFinite(v) && v >= EARLIEST_INSTANT_MS;
+    out[key] = isInstant ? new Date(v).toISOString() : withIsoInstants(v);
+  }
+  return out as T;
+}
+
+/** Prints rows as an aligned table for people, JSON or CSV for scripts; instants as ISO-8601 UTC. */
+export function printRows(records: Array<Record<string, unknown>>, format: OutputFormat, empty = '(none)'): void {
+  const rows = withIsoInstants(records);
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -22,6 +22,8 @@ export interface ChargeRow {
   amount: string;
   amountMinor: number;
   currency: string;
+  /** The lease's IANA time zone: its due dates are local there, and the admin shows instants in it. */
+  timezone: string;
   status: string;
   statusReason: string | null;
   reissueCount: number;
@@ -47,6 +49,7 @@ export function selectChargeRows(
       charge: charges,
       leaseRef: leases.ref,
       unit: leases.unit,
+      timezone: leases.timezone,
       tenantName: tenants.name,
       linkStatus: latestLink.status,
       linkUrl: latestLink.url,
@@ -70,7 +73,7 @@ export function selectChargeRows(
     .where(where)
     .orderBy(byPeriod, asc(leases.ref), asc(charges.id))
     .all();
-  return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId }) => ({
+  return rows.map(({ charge, leaseRef, unit, timezone, tenantName, linkStatus, linkUrl, paymentId }) => ({
     id: charge.id,
     leaseRef,
     tenantName,
@@ -80,6 +83,7 @@ export function selectChargeRows(
     amount: toDecimalString(charge.amountMinor, charge.currency),
     amountMinor: charge.amountMinor,
     currency: charge.currency,
+    timezone,
     status: charge.status,
     statusReason: charge.statusReason,
     reissueCount: charge.reissueCount,
