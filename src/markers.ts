@@ -47,13 +47,27 @@ export function ownedByAnotherLiveProcess(marker: Partial<MarkerOwner>): boolean
   return typeof pid === 'number' && pid !== process.pid && isProcessAlive(pid);
 }
 
-/** True when a process with this pid exists (EPERM: it exists, but belongs to another user). */
+/**
+ * True when a process with this pid runs (EPERM: it exists, but belongs to another user). A zombie
+ * (exited, not yet reaped: common in containers whose init does not reap) answers signal 0 but is
+ * gone, so on Linux its /proc state is checked too.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return err instanceof Error && 'code' in err && err.code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "<pid> (<command>) <state> …": the command may contain spaces and parentheses.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 
