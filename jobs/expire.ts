@@ -33,7 +33,7 @@ export async function expireLink(
     now,
   );
   if (result.outcome !== 'next-link') return null;
-  ctx.logger.info(
+  ctx.logger.debug(
     { chargeId: found.charge.id, attempt: result.attempt, kind: result.kind },
     result.kind === 'renewal' ? 'link validity capped by the provider: renewing' : 'link expired unpaid: reissuing',
   );

@@ -6,8 +6,9 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRegistry, type SandboxEndpoint } from './providers/registry.js';
 import type { CallObserver } from './providers/types.js';
+import { reportQueueErrors } from './queue-errors.js';
 import { createQueues } from './queues.js';
-import { provideRedis, type RedisHandle } from './redis.js';
+import { provideRedis, watchRedis, type RedisHandle } from './redis.js';
 import type { LocalSandbox } from './sandbox/local.js';
 import type { Clock } from './time/clock.js';
 
@@ -27,6 +28,8 @@ export interface AppOptions {
   logger: Logger;
   /** The worker's HTTP origin, when it serves webhooks: the in-process sandbox sends its webhooks there. */
   webhookBase?: string;
+  /** `start`: refuse to share another live process's private Redis or sandbox (see src/markers.ts). */
+  exclusive?: boolean;
 }
 
 /**
@@ -41,13 +44,18 @@ export async function createApp(options: AppOptions): Promise<App> {
   let redis: RedisHandle | undefined;
   let sandbox: LocalSandbox | null = null;
   try {
-    redis = await provideRedis(config.REDIS_URL, { dataDir: config.REDIS_DATA_DIR });
+    redis = await provideRedis(config.REDIS_URL, {
+      dataDir: config.REDIS_DATA_DIR,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      exclusive: options.exclusive === true,
+    });
     if (redis.embedded)
       logger.info(
         { url: redis.url, dataDir: config.REDIS_DATA_DIR },
         'started a private redis-server (set REDIS_URL to use your own)',
       );
     const connection = redis.connect();
+    watchRedis(connection, logger);
     sandbox = await startSandboxIfUsed(options);
     const registry = createRegistry(
       config.accounts,
@@ -60,6 +68,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       config,
       registry.all().map((p) => p.account),
     );
+    reportQueueErrors(logger, Object.fromEntries(queues.all().map((q) => [q.queue.name, q.queue])));
     const ctx: AppContext = { config, clock, db, logger, registry, queues, metrics };
     const handle = redis;
     const local = sandbox;
@@ -96,6 +105,7 @@ async function startSandboxIfUsed(options: AppOptions): Promise<LocalSandbox | n
     clock,
     logger,
     accounts,
+    exclusive: options.exclusive === true,
     ...(options.webhookBase ? { webhookBase: options.webhookBase } : {}),
   });
   logger.warn(

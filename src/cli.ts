@@ -5,15 +5,20 @@ import { errorCode, errorMessage } from './errors.js';
 
 /**
  * `rentlink`: the command line. Results go to stdout (tables, or JSON/CSV with --format), logs to stderr.
- * Exit codes: 0 ok, 1 error, 2 bad input (nothing changed), 3 work left when --max-wait ran out.
+ * Exit codes (README): 0 ok; 2 bad input, nothing changed (a bad option, setting, file or unknown id);
+ * 3 work left when --max-wait ran out; 1 anything else (a refused action, Redis unreachable, …).
  */
 const program = new Command('rentlink')
   .description('Collect monthly rent through payment links (MyFatoorah; built-in sandbox when no token is set)')
+  .configureOutput({ outputError: (message, write) => write(commanderErrorLine(message)) })
   .showHelpAfterError()
   .exitOverride();
 
 registerCoreCommands(program);
 registerAdminCommands(program);
+
+/** Error codes that mean "the input was wrong and nothing changed": exit 2. */
+const BAD_INPUT_CODES = ['INVALID_INPUT', 'IMPORT_INVALID', 'CONFIG_INVALID', 'NOT_FOUND'];
 
 try {
   await program.parseAsync(process.argv);
@@ -21,8 +26,14 @@ try {
   // library's lingering timer or socket must not keep the process alive.
   process.exit(process.exitCode ?? 0);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  // Commander's own refusals (unknown command or option, bad option value, missing argument) are bad
+  // input; --help and --version are not errors.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`rentlink: ${errorMessage(err)} [${errorCode(err)}]\n`);
-  // Exit 2: the input was wrong and nothing changed (as for a bad import); 1 for everything else.
-  process.exit(['INVALID_INPUT', 'IMPORT_INVALID', 'CONFIG_INVALID'].includes(errorCode(err)) ? 2 : 1);
+  process.exit(BAD_INPUT_CODES.includes(errorCode(err)) ? 2 : 1);
+}
+
+/** Commander's "error: …" in rentlink's own shape: `rentlink: … [INVALID_INPUT]`. */
+function commanderErrorLine(message: string): string {
+  return `rentlink: ${message.replace(/^error: /, '').trimEnd()} [INVALID_INPUT]\n`;
 }

@@ -4,6 +4,7 @@ import { createStatusWorker } from '../jobs/check-status.js';
 import { createSendWorker } from '../jobs/send-link.js';
 import type { App } from './app.js';
 import { events, paymentLinks } from './db/schema.js';
+import { reportQueueErrors } from './queue-errors.js';
 import { RedisAdaptiveRateLimiter, type AdaptiveRateLimiter } from './ratelimit.js';
 
 export interface Workers {
@@ -11,6 +12,8 @@ export interface Workers {
   status: Worker[];
   /** The adaptive status-rate limiter of each account. */
   limiters: Map<string, AdaptiveRateLimiter>;
+  /** True while every worker runs and its Redis connection is up (for /readyz). */
+  running(): boolean;
   /** Stops taking jobs and waits for active ones, at most `timeoutMs`; then closes forcibly. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -45,25 +48,32 @@ export function startWorkers(app: App): Workers {
     send.push(createSendWorker(app, connect(), account));
     status.push(createStatusWorker(app, connect(), account, limiter));
   }
-  for (const worker of [...send, ...status]) watch(app, worker);
+  for (const worker of [...send, ...status]) logFailures(app, worker);
   const all = [...send, ...status];
+  reportQueueErrors(app.logger, Object.fromEntries(all.map((w) => [`${w.name} worker`, w])));
   return {
     send,
     status,
     limiters,
+    running: () => all.every((w) => w.isRunning()) && connections.every((c) => c.status === 'ready'),
     close: async (timeoutMs) => {
       const graceful = Promise.all(all.map((w) => w.close()));
       const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
       if (timedOut) {
         app.logger.warn({ timeoutMs }, 'active jobs did not finish in time: closing forcibly (they will be retried)');
-        await Promise.all(all.map((w) => w.close(true)));
+        // close(true) would only return the pending close; dropping the connections is what unblocks it.
+        for (const c of connections) c.disconnect();
+        await Promise.race([graceful, delay(FORCED_CLOSE_MS)]);
       }
       for (const c of connections) c.disconnect();
     },
   };
 }
 
-function watch(app: App, worker: Worker): void {
+/** How long a forced close waits for BullMQ once its connections are dropped. */
+const FORCED_CLOSE_MS = 2_000;
+
+function logFailures(app: App, worker: Worker): void {
   worker.on('failed', (job, err) => {
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : true;
     app.logger[final ? 'error' : 'warn'](
@@ -71,21 +81,36 @@ function watch(app: App, worker: Worker): void {
       final ? 'job failed' : 'job attempt failed; will retry',
     );
   });
-  worker.on('error', (err) => app.logger.error({ queue: worker.name, err: err.message }, 'worker error'));
 }
+
+/** Job counts by state, per kind of queue (every account's queues of that kind added up). */
+export type QueueCounts = Record<'send' | 'status', Record<string, number>>;
 
 export interface IdleOptions {
   /** Give up waiting after this long (jobs stay queued for the next run). */
   timeoutMs: number;
   pollMs?: number;
+  /** Called with every poll's counts (for a progress line). */
+  onProgress?: (counts: QueueCounts) => void;
 }
 
 const BUSY_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
+/** Unfinished jobs by state, per kind of queue. */
+export async function queueCounts(app: Pick<App, 'queues'>): Promise<QueueCounts> {
+  const queues = app.queues.all();
+  const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts(...BUSY_STATES)));
+  const sums: QueueCounts = { send: {}, status: {} };
+  queues.forEach(({ kind }, i) => {
+    for (const [state, n] of Object.entries(counts[i] ?? {})) sums[kind][state] = (sums[kind][state] ?? 0) + n;
+  });
+  return sums;
+}
+
 /** Jobs not yet finished, over every queue of every account. */
 export async function pendingJobs(app: Pick<App, 'queues'>): Promise<number> {
-  const counts = await Promise.all(app.queues.all().map(({ queue }) => queue.getJobCounts(...BUSY_STATES)));
-  return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, n) => a + n, 0), 0);
+  const counts = await queueCounts(app);
+  return [counts.send, counts.status].reduce((sum, c) => sum + Object.values(c).reduce((a, n) => a + n, 0), 0);
 }
 
 /**
@@ -95,7 +120,10 @@ export async function pendingJobs(app: Pick<App, 'queues'>): Promise<number> {
 export async function waitUntilIdle(app: Pick<App, 'queues'>, options: IdleOptions): Promise<boolean> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
-    if ((await pendingJobs(app)) === 0) return true;
+    const counts = await queueCounts(app);
+    options.onProgress?.(counts);
+    const busy = [counts.send, counts.status].some((c) => Object.values(c).some((n) => n > 0));
+    if (!busy) return true;
     if (performance.now() > deadline) return false;
     await delay(options.pollMs ?? 100);
   }

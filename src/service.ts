@@ -4,6 +4,7 @@ import type { Clock } from './time/clock.js';
 import type { Config } from './config.js';
 import { createHttpApp, listenHttp, type HttpServer, type RouteRegistrar } from './http/server.js';
 import type { Logger } from './logger.js';
+import { freePort } from './redis.js';
 import { startWorkers, type Workers } from './runtime.js';
 import { startTickCron } from './schedule/cron.js';
 import { runTick } from './schedule/tick.js';
@@ -37,15 +38,22 @@ export interface ServiceOptions {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { logger } = options;
-  const localUrl = `http://127.0.0.1:${options.config.HTTP_PORT}`;
+  // HTTP_PORT=0: any free port, chosen now so the sandbox's callback and webhook URLs point at it.
+  const port = options.config.HTTP_PORT || (await freePort());
+  const localUrl = `http://127.0.0.1:${port}`;
   const sandboxOnly = options.config.accounts.list.every((a) => a.sandbox);
-  const config =
-    sandboxOnly && !options.config.PUBLIC_BASE_URL ? { ...options.config, PUBLIC_BASE_URL: localUrl } : options.config;
-  const app = await createApp({ config, clock: options.clock, logger, webhookBase: localUrl });
+  const withPort = { ...options.config, HTTP_PORT: port };
+  const config = sandboxOnly && !withPort.PUBLIC_BASE_URL ? { ...withPort, PUBLIC_BASE_URL: localUrl } : withPort;
+  const app = await createApp({ config, clock: options.clock, logger, webhookBase: localUrl, exclusive: true });
   let workers: Workers | undefined;
   let http: HttpServer | undefined;
   try {
-    http = await listenHttp(createHttpApp(app, options.extraRoutes), config.HTTP_PORT, config.HTTP_HOST);
+    const workersRunning = () => workers?.running() ?? false;
+    http = await listenHttp(
+      createHttpApp(app, options.extraRoutes, { workersRunning }),
+      config.HTTP_PORT,
+      config.HTTP_HOST,
+    );
     logger.info({ url: http.url }, 'http server listening');
     workers = startWorkers(app);
     const ticks = options.role !== 'worker';

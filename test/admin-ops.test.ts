@@ -511,8 +511,9 @@ describe('collection report', () => {
     } catch (err) {
       failure = err as { status: number; stderr: string };
     }
-    expect(failure?.status).toBe(1);
-    expect(failure?.stderr).toContain('charge 4242 not found');
+    // An unknown id is bad input (exit 2, README), not a failure of the action.
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr).toContain('charge 4242 not found [NOT_FOUND]');
   });
 });
 

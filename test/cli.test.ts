@@ -1,19 +1,22 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { openDb, closeDb } from '../src/db/open.js';
-import { charges, leases, paymentLinks } from '../src/db/schema.js';
+import { charges, events, leases, paymentLinks } from '../src/db/schema.js';
+import { contactRulesOf, importLeases } from '../src/operations/import-leases.js';
+import { createRegistry } from '../src/providers/registry.js';
+import { ManualClock } from '../src/time/clock.js';
 import { csvOf, leaseLine } from './helpers/harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rentlink-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real `rentlink` bin in a child process, in sandbox mode (no MYFATOORAH_TOKEN). */
-function rentlink(args: string[], env: Record<string, string> = {}) {
-  const result = spawnRentlink(args, env);
+function rentlink(args: string[], env: Record<string, string> = {}, timeout = 60_000) {
+  const result = spawnRentlink(args, env, timeout);
   return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
 }
 
@@ -25,17 +28,78 @@ function rentlinkBytes(args: string[], env: Record<string, string> = {}) {
 
 function spawnRentlink(args: string[], env: Record<string, string>, timeout = 60_000) {
   return spawnSync(process.execPath, ['bin/rentlink.js', ...args], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      DATABASE_PATH: join(dir, 'cli.db'),
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: `cli${process.pid}`,
-      LOG_LEVEL: 'warn',
-      HTTP_PORT: '0',
-      ...env,
-    },
+    env: cliEnv(env),
     timeout,
   });
+}
+
+function cliEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    DATABASE_PATH: join(dir, 'cli.db'),
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: `cli${process.pid}`,
+    LOG_LEVEL: 'warn',
+    HTTP_PORT: '0',
+    ...env,
+  };
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs each argument list through `rentlinkAsync`, three at a time (two cores; each run boots tsx). */
+async function rentlinkAll(argLists: string[][], env: Record<string, string>): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (let i = 0; i < argLists.length; i += 3) {
+    runs.push(...(await Promise.all(argLists.slice(i, i + 3).map((args) => rentlinkAsync(args, env)))));
+  }
+  return runs;
+}
+
+/** The same, without blocking: several runs go at once. A run still going after `timeout` is killed (code null). */
+function rentlinkAsync(args: string[], env: Record<string, string> = {}, timeout = 30_000): Promise<Run> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['bin/rentlink.js', ...args], { env: cliEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+/** A database with two leases due on 2026-12-01 (sent from 2026-11-26), and nothing else. */
+function seededDb(name: string): string {
+  const path = join(dir, name);
+  const db = openDb(path);
+  importLeases(
+    db,
+    new ManualClock('2026-11-20T00:00:00Z'),
+    csvOf(leaseLine({ lease_ref: 'V-1' }), leaseLine({ lease_ref: 'V-2' })),
+    contactRulesOf(createRegistry(loadConfig({}).accounts, { clock: new ManualClock(0), timeoutMs: 1000 })),
+  );
+  closeDb(db);
+  return path;
+}
+
+/** Charges and events in the file: what "nothing changed" is checked against. */
+function rowCounts(path: string): { charges: number; events: number } {
+  const db = openDb(path);
+  try {
+    return { charges: db.select().from(charges).all().length, events: db.select().from(events).all().length };
+  } finally {
+    closeDb(db);
+  }
 }
 
 describe('rentlink CLI', () => {
@@ -254,3 +318,172 @@ describe('IMPORT_MAX_BYTES', () => {
     expect(() => loadConfig({ IMPORT_MAX_BYTES: 'lots' })).toThrow(/IMPORT_MAX_BYTES/);
   });
 });
+
+describe('validate everything before doing anything', () => {
+  it('start with a bad TICK_CRON exits 2 before the first tick: no charge, no event', () => {
+    const db = seededDb('cron.db');
+    const before = rowCounts(db);
+    const run = rentlink(['start'], { DATABASE_PATH: db, TICK_CRON: 'every minute' }, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/TICK_CRON: "every minute" is not a cron expression/);
+    expect(rowCounts(db)).toEqual(before);
+  });
+
+  it('lists every bad setting at once, each by name, and changes nothing', () => {
+    const db = seededDb('settings.db');
+    const before = rowCounts(db);
+    const run = rentlink(['tick', '--now', '2026-11-27T06:00:00Z', '--wait'], {
+      DATABASE_PATH: db,
+      TICK_CRON: '61 * * * *',
+      HTTP_PORT: '99999',
+      SANDBOX_PORT: '-1',
+      MYFATOORAH_TIMEZONE: 'Mars/Base',
+      MYFATOORAH_ACCOUNT_CURRENCY: 'XYZ',
+      POLL_PLAN: 'often',
+    });
+    expect(run.code).toBe(2);
+    for (const name of [
+      'TICK_CRON',
+      'HTTP_PORT',
+      'SANDBOX_PORT',
+      'MYFATOORAH_TIMEZONE',
+      'MYFATOORAH_ACCOUNT_CURRENCY',
+      'POLL_PLAN',
+    ]) {
+      expect(run.stderr).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
+    }
+    expect(run.stderr).toContain('[CONFIG_INVALID]');
+    expect(rowCounts(db)).toEqual(before);
+  });
+
+  it('a bad option value exits 2 naming the option, before any work', { timeout: 180_000 }, async () => {
+    const db = seededDb('options.db');
+    const before = rowCounts(db);
+    const now = ['--now', '2026-11-27T06:00:00Z'];
+    const cases: Array<[string[], RegExp]> = [
+      [['tick', ...now, '--wait', '--max-wait', 'garbage'], /--max-wait/],
+      [['tick', '--now', 'garbage', '--wait'], /--now/],
+      [['tick', ...now, '--format', 'yaml'], /--format/],
+      [['sandbox', '--port', '99999'], /--port/],
+      [['sandbox', '--port', '0', '--rate-limit', 'x'], /--rate-limit/],
+      [['sandbox', '--port', '0', '--webhook-url', 'javascript:alert(1)'], /--webhook-url/],
+      [['charges', 'show', 'abc'], /argument 'id'/],
+      [['charges', 'reissue', 'abc'], /argument 'id'/],
+      [['charges', 'list', '--period', '2026-13'], /--period/],
+      [['jobs', 'failed', '--queue', 'nope'], /--queue/],
+      [['report', '--period', 'december'], /--period/],
+    ];
+    const runs = await rentlinkAll(
+      cases.map(([args]) => args),
+      { DATABASE_PATH: db },
+    );
+    runs.forEach((run, i) => {
+      const [args, option] = cases[i] as [string[], RegExp];
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(option);
+      expect(run.stderr).toContain('[INVALID_INPUT]');
+    });
+    expect(rowCounts(db)).toEqual(before);
+  });
+
+  it(
+    'exit codes: unknown command or option, unknown id, missing file → 2; a refused action → 1',
+    { timeout: 180_000 },
+    async () => {
+      const db = seededDb('codes.db');
+      const env = { DATABASE_PATH: db, QUEUE_PREFIX: `codes${process.pid}` };
+      const made = rentlink(['tick', '--now', '2026-11-27T06:00:00Z', '--wait', '--format', 'json'], env);
+      expect(made.code).toBe(0);
+      const chargeId = String(rentlinkIds(db)[0]);
+      expect(rentlink(['charges', 'void', chargeId, '--reason', 'moved out'], env).code).toBe(0);
+      const before = rowCounts(db);
+      const cases: Array<[string[], number, RegExp]> = [
+        [['nope'], 2, /unknown command 'nope'/],
+        [['tick', '--bogus'], 2, /unknown option '--bogus'/],
+        [['charges', 'show'], 2, /missing required argument 'id'/],
+        [['charges', 'show', '999'], 2, /charge 999 not found \[NOT_FOUND\]/],
+        [['charges', 'void', '999', '--reason', 'x'], 2, /charge 999 not found \[NOT_FOUND\]/],
+        [['leases', 'pause', 'NOPE'], 2, /lease "NOPE" not found \[NOT_FOUND\]/],
+        [['charges', 'list', '--lease', 'NOPE'], 2, /\[NOT_FOUND\]/],
+        [['jobs', 'retry', 'send-999-1'], 2, /no such job: send-999-1.*\[NOT_FOUND\]/],
+        [['import', join(dir, 'nope.csv')], 2, /cannot (read|open) .*nope\.csv.*\[INVALID_INPUT\]/],
+        [['demo', join(dir, 'nope.csv')], 2, /cannot (read|open) .*nope\.csv.*\[INVALID_INPUT\]/],
+        [['charges', 'void', chargeId, '--reason', 'again'], 1, /already void \[INVALID_STATE\]/],
+        [['charges', 'reissue', chargeId], 1, /void; it cannot be reissued \[INVALID_STATE\]/],
+      ];
+      const runs = await rentlinkAll(
+        cases.map(([args]) => args),
+        env,
+      );
+      runs.forEach((run, i) => {
+        const [args, code, message] = cases[i] as [string[], number, RegExp];
+        expect({ args, code: run.code }).toEqual({ args, code });
+        expect(run.stderr).toMatch(message);
+      });
+      expect(rowCounts(db)).toEqual(before);
+    },
+  );
+});
+
+describe('logs when stderr is not a terminal', () => {
+  it('JSON lines (no per-link lines at info), or human lines with LOG_FORMAT=pretty; the summary on stdout', () => {
+    const db = seededDb('logs.db');
+    const env = { DATABASE_PATH: db, QUEUE_PREFIX: `logs${process.pid}`, LOG_LEVEL: 'info' };
+    const json = rentlink(['tick', '--now', '2026-11-27T06:00:00Z', '--wait'], env);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toContain('links created: 2');
+    const records = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(records.map((r) => r.msg)).toContain(
+      'these accounts use the built-in sandbox provider (no real links are created)',
+    );
+    expect(records.map((r) => r.msg)).not.toContain('payment link created');
+
+    const pretty = rentlink(['tick', '--now', '2026-11-27T06:01:00Z', '--wait'], { ...env, LOG_FORMAT: 'pretty' });
+    expect(pretty.code).toBe(0);
+    expect(pretty.stderr).toMatch(
+      /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z\] WARN: these accounts use the built-in sandbox provider/m,
+    );
+    expect(pretty.stderr).not.toContain('{"level"');
+    expect(pretty.stderr).not.toContain('\x1b['); // colour only on a terminal
+  });
+});
+
+describe('unreachable Redis', () => {
+  it('tick, jobs failed and start give up after REDIS_CONNECT_TIMEOUT_MS with one line naming REDIS_URL, exit 1', async () => {
+    const env = {
+      REDIS_URL: 'redis://rentlink:s3cret-pw@127.0.0.1:1',
+      REDIS_CONNECT_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'info',
+    };
+    // One database each: three processes creating one new file at once race on its first migration.
+    const runs = await Promise.all(
+      [['tick'], ['jobs', 'failed'], ['start']].map((args, i) =>
+        rentlinkAsync(args, { ...env, DATABASE_PATH: join(dir, `no-redis-${i}.db`) }, 20_000),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.ms).toBeLessThan(15_000);
+      expect(run.stderr.trimEnd().split('\n'), run.stderr).toHaveLength(1);
+      expect(run.stderr).toMatch(/^rentlink: cannot reach Redis at REDIS_URL=redis:\/\/rentlink:\*\*\*@127\.0\.0\.1:1/);
+      expect(run.stderr).toMatch(/ECONNREFUSED.*\[REDIS_UNAVAILABLE\]$/m);
+      expect(run.stderr).not.toContain('s3cret-pw');
+    }
+  });
+});
+
+function rentlinkIds(path: string): number[] {
+  const db = openDb(path);
+  try {
+    return db
+      .select({ id: charges.id })
+      .from(charges)
+      .all()
+      .map((c) => c.id);
+  } finally {
+    closeDb(db);
+  }
+}

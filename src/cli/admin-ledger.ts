@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
 import { chargeLines, collectionReport } from '../operations/report.js';
 import { leaseNotFound } from '../operations/rows.js';
-import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
+import { formatOption, periodOption } from './options.js';
+import { BOM_OPTION_HELP, parseOutput, printRows, type OutputFormat } from './shared.js';
 import { printDetail, withDb } from './admin-shared.js';
 
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
@@ -13,9 +14,9 @@ export function registerLeaseCommands(program: Command): void {
   leases
     .command('list')
     .description('every lease with its tenant, rent, state and charge counts')
-    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { format: string; bom?: boolean }) =>
+    .action((opts: { format: OutputFormat; bom?: boolean }) =>
       withDb(({ db }) => {
         const output = parseOutput(opts);
         const rows = listLeases(db);
@@ -43,9 +44,9 @@ export function registerLeaseCommands(program: Command): void {
     .command('show')
     .description('a lease, its tenant and the ledger: every period, amount, status and paid date')
     .argument('<ref>', 'lease ref')
-    .option('--format <format>', 'table, json or csv (csv: the ledger)', 'table')
+    .option('--format <format>', 'table, json or csv (csv: the ledger)', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((ref: string, opts: { format: string; bom?: boolean }) =>
+    .action((ref: string, opts: { format: OutputFormat; bom?: boolean }) =>
       withDb(({ db }) => {
         const output = parseOutput(opts);
         const detail = showLease(db, ref);
@@ -112,10 +113,10 @@ export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description('collection per period and currency: charges, paid, open, expired, failed, void, collection rate')
-    .option('--period <YYYY-MM>', 'only this period')
-    .option('--format <format>', 'table, json, or csv (one line per charge)', 'table')
+    .option('--period <YYYY-MM>', 'only this period', periodOption)
+    .option('--format <format>', 'table, json, or csv (one line per charge)', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { period?: string; format: string; bom?: boolean }) =>
+    .action((opts: { period?: string; format: OutputFormat; bom?: boolean }) =>
       withDb(({ db }) => {
         const output = parseOutput(opts);
         if (output.format === 'csv')

@@ -2,9 +2,8 @@ import { createApp, type App } from '../app.js';
 import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
 import type { Config } from '../config.js';
-import { RentlinkError } from '../errors.js';
 import { createRegistry, type AccountRegistry } from '../providers/registry.js';
-import { commandEnv, text } from './shared.js';
+import { commandEnv, text, withIsoInstants } from './shared.js';
 
 /** Plumbing for the operator commands: opening what a command needs and closing it again. */
 
@@ -41,14 +40,9 @@ export async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
   }
 }
 
-/** `--queue`: send, status, or absent for both. */
-export function parseQueue(value: string | undefined): 'send' | 'status' | undefined {
-  if (value === undefined || value === 'send' || value === 'status') return value;
-  throw new RentlinkError('INVALID_INPUT', `--queue must be send or status, got "${value}"`);
-}
-
 /** `key  value` lines under a title, for one record. */
-export function printDetail(title: string, record: Record<string, unknown>): void {
+export function printDetail(title: string, fields: Record<string, unknown>): void {
+  const record = withIsoInstants(fields);
   const keys = Object.keys(record);
   const width = Math.max(...keys.map((k) => k.length));
   const lines = keys.map((k) => `  ${k.padEnd(width)}  ${text(record[k])}`);

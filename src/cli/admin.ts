@@ -11,13 +11,15 @@ import { chargeNotFound } from '../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
 import { registerLeaseCommands, registerReportCommand } from './admin-ledger.js';
-import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
-import { parseQueue, printDetail, withApp, withDb } from './admin-shared.js';
+import { chargeIdArgument, chargeStatusOption, formatOption, periodOption, queueOption } from './options.js';
+import { BOM_OPTION_HELP, parseOutput, printRows, type OutputFormat } from './shared.js';
+import { printDetail, withApp, withDb } from './admin-shared.js';
 
 /**
  * Operator commands: `jobs …` and `charges …` here, `leases …` and `report` in admin-ledger.ts.
  * Listings print tables for people and `--format json|csv` for scripts; errors (unknown id, refused
- * action) are thrown as RentlinkError, which src/cli.ts prints before exiting 1.
+ * action) are thrown as RentlinkError, which src/cli.ts prints before exiting (2 for an unknown id, 1 for
+ * a refused action). Options and ids are checked by their parsers (./options.ts) before anything opens.
  */
 export function registerAdminCommands(program: Command): void {
   registerJobCommands(program);
@@ -32,13 +34,13 @@ function registerJobCommands(program: Command): void {
   jobs
     .command('failed')
     .description("list failed jobs with their charge, tenant, attempts, time and the provider's reason")
-    .option('--queue <queue>', 'send or status (default: both)')
-    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--queue <queue>', 'send or status (default: both)', queueOption)
+    .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { queue?: string; format: string; bom?: boolean }) =>
+    .action((opts: { queue?: 'send' | 'status'; format: OutputFormat; bom?: boolean }) =>
       withApp(async (app) => {
         const output = parseOutput(opts);
-        const failed = await listFailedJobs(app, { queue: parseQueue(opts.queue) });
+        const failed = await listFailedJobs(app, { queue: opts.queue });
         if (output.format !== 'table') return printRows(failed as unknown as Array<Record<string, unknown>>, output);
         printRows(
           failed.map((j) => ({
@@ -66,19 +68,23 @@ function registerJobCommands(program: Command): void {
     )
     .argument('[jobIds...]', 'job ids as listed by `jobs failed`')
     .option('--all', 'retry every failed job (of --queue, when given)')
-    .option('--queue <queue>', 'send or status')
+    .option('--queue <queue>', 'send or status', queueOption)
     .option('--reason <text>', 'why, for the audit trail')
-    .action((jobIds: string[], opts: { all?: boolean; queue?: string; reason?: string }) =>
-      withApp(async (app) => {
-        if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_INPUT', 'give job ids or --all, not both');
-        if (!opts.all && jobIds.length === 0)
-          throw new RentlinkError('INVALID_INPUT', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
+    .action((jobIds: string[], opts: { all?: boolean; queue?: 'send' | 'status'; reason?: string }) => {
+      if (opts.all && jobIds.length > 0) throw new RentlinkError('INVALID_INPUT', 'give job ids or --all, not both');
+      if (!opts.all && jobIds.length === 0)
+        throw new RentlinkError('INVALID_INPUT', 'give the job ids to retry (see `rentlink jobs failed`), or --all');
+      return withApp(async (app) => {
         const result = await retryFailedJobs(app, {
           jobIds,
           all: opts.all === true,
-          queue: parseQueue(opts.queue),
+          queue: opts.queue,
           reason: opts.reason,
+          requireAll: true,
         });
+        // An unknown id is bad input: nothing was retried (requireAll), exit 2.
+        if (result.missing.length > 0)
+          throw new RentlinkError('NOT_FOUND', `no such job: ${result.missing.join(', ')}; nothing retried`);
         const out = process.stdout;
         out.write(
           result.retried.length > 0
@@ -86,12 +92,8 @@ function registerJobCommands(program: Command): void {
             : 'nothing retried\n',
         );
         for (const s of result.skipped) out.write(`skipped ${s.jobId}: ${s.reason}\n`);
-        if (result.missing.length > 0) {
-          process.stderr.write(`rentlink: no such job: ${result.missing.join(', ')} [NOT_FOUND]\n`);
-          process.exitCode = 1;
-        }
-      }),
-    );
+      });
+    });
 }
 
 function registerChargeCommands(program: Command): void {
@@ -100,15 +102,16 @@ function registerChargeCommands(program: Command): void {
   charges
     .command('list')
     .description('list charges, newest period first')
-    .option('--period <YYYY-MM>', 'only this period')
+    .option('--period <YYYY-MM>', 'only this period', periodOption)
     .option(
       '--status <status>',
       'scheduled, invoiced, paid, expired, failed, void, or double-paid (paid more than once)',
+      chargeStatusOption,
     )
     .option('--lease <ref>', 'only this lease')
-    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { period?: string; status?: string; lease?: string; format: string; bom?: boolean }) =>
+    .action((opts: { period?: string; status?: string; lease?: string; format: OutputFormat; bom?: boolean }) =>
       withDb(({ db }) => {
         const output = parseOutput(opts);
         const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
@@ -123,13 +126,12 @@ function registerChargeCommands(program: Command): void {
   charges
     .command('show')
     .description('one charge with its links and its full event history')
-    .argument('<id>', 'charge id')
-    .option('--format <format>', 'table or json', 'table')
+    .argument('<id>', 'charge id', chargeIdArgument)
+    .option('--format <format>', 'table or json', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((id: string, opts: { format: string; bom?: boolean }) =>
+    .action((chargeId: number, opts: { format: OutputFormat; bom?: boolean }) =>
       withDb(({ db }) => {
         const { format } = parseOutput(opts);
-        const chargeId = parseChargeId(id);
         const detail = showCharge(db, chargeId);
         if (!detail) throw chargeNotFound(chargeId);
         if (format !== 'table') return printRows([detail as unknown as Record<string, unknown>], 'json');
@@ -174,11 +176,10 @@ function registerChargeCommands(program: Command): void {
     .description(
       'send a new link now, even past max_reissues (closes the open link; refused for a paid or void charge)',
     )
-    .argument('<id>', 'charge id')
+    .argument('<id>', 'charge id', chargeIdArgument)
     .option('--reason <text>', 'why, for the audit trail')
-    .action((id: string, opts: { reason?: string }) =>
+    .action((chargeId: number, opts: { reason?: string }) =>
       withApp(async (app) => {
-        const chargeId = parseChargeId(id);
         const { attempt, canceledLinkId } = await reissueCharge(app, chargeId, opts.reason ?? '');
         const closed = canceledLinkId !== null ? ` (link ${canceledLinkId} canceled)` : '';
         process.stdout.write(`charge ${chargeId}: attempt ${attempt} queued${closed}; a running worker sends it\n`);
@@ -188,11 +189,10 @@ function registerChargeCommands(program: Command): void {
   charges
     .command('void')
     .description('close a charge for good: no more sends or polls (refused for a paid charge)')
-    .argument('<id>', 'charge id')
+    .argument('<id>', 'charge id', chargeIdArgument)
     .requiredOption('--reason <text>', 'why (required), for the audit trail')
-    .action((id: string, opts: { reason: string }) =>
+    .action((chargeId: number, opts: { reason: string }) =>
       withDb((ctx) => {
-        const chargeId = parseChargeId(id);
         voidCharge(ctx, chargeId, opts.reason);
         process.stdout.write(`charge ${chargeId} voided\n`);
       }),
@@ -201,11 +201,10 @@ function registerChargeCommands(program: Command): void {
   charges
     .command('settle-double')
     .description('mark a double payment as dealt with (refunded, or kept as credit): it leaves the attention list')
-    .argument('<id>', 'charge id')
+    .argument('<id>', 'charge id', chargeIdArgument)
     .requiredOption('--reason <text>', 'what was done (required), for the audit trail')
-    .action((id: string, opts: { reason: string }) =>
+    .action((chargeId: number, opts: { reason: string }) =>
       withDb((ctx) => {
-        const chargeId = parseChargeId(id);
         reviewDoublePaymentOf(ctx, chargeId, opts.reason);
         process.stdout.write(`charge ${chargeId}: double payment settled\n`);
       }),
@@ -232,12 +231,4 @@ export function chargeTableRow(c: ChargeRow): Record<string, unknown> {
         ? `double payment of ${c.extraPaid} ${c.currency} to settle`
         : (c.statusReason ?? ''),
   };
-}
-
-function parseChargeId(text: string): number {
-  const id = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(id) || id < 1) {
-    throw new RentlinkError('INVALID_INPUT', `charge id must be a positive whole number, got "${text}"`);
-  }
-  return id;
 }

@@ -9,10 +9,27 @@ import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSumma
 import { runTick } from '../schedule/tick.js';
 import { startService, stopOnSignals } from '../service.js';
 import { startSandbox } from '../sandbox/server.js';
-import { parseDuration } from '../config.js';
 import { RentlinkError } from '../errors.js';
 import { createRegistry } from '../providers/registry.js';
-import { BOM_OPTION_HELP, commandEnv, parseOutput, printRows, type OutputFormat } from './shared.js';
+import {
+  durationOption,
+  formatOption,
+  httpUrlOption,
+  instantOption,
+  portOption,
+  positiveNumberOption,
+} from './options.js';
+import { createProgressReporter, linkEventCounts, remainingJobs } from './progress.js';
+import {
+  BOM_OPTION_HELP,
+  commandEnv,
+  parseOutput,
+  printRows,
+  stderrIsTerminal,
+  stderrLine,
+  withIsoInstants,
+  type OutputFormat,
+} from './shared.js';
 import { charges, leases, paymentLinks } from '../db/schema.js';
 import { asc, eq } from 'drizzle-orm';
 
@@ -28,28 +45,35 @@ export function registerCoreCommands(program: Command): void {
       }
       const env = commandEnv();
       const service = await startService({ ...env, role: opts.role, extraRoutes: [registerAdminRoutes] });
-      await stopOnSignals(service, env.logger);
+      const stopped = stopOnSignals(service, env.logger);
+      env.logger.info({ url: service.http.url, pid: process.pid }, 'rentlink is running (SIGINT or SIGTERM stops it)');
+      await stopped;
     });
 
   program
     .command('tick')
     .description('run one tick: create the charges that are due and queue their work')
-    .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z')
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601), e.g. 2026-12-01T06:00:00Z', instantOption)
     .option('--wait', 'work the queues in this process until they are idle, print a summary, exit (for system cron)')
-    .option('--max-wait <duration>', 'with --wait: stop waiting after this long (work left stays queued)', '10m')
-    .option('--format <format>', 'table or json', 'table')
+    .option(
+      '--max-wait <duration>',
+      'with --wait: stop waiting after this long (work left stays queued)',
+      durationOption,
+      600_000,
+    )
+    .option('--format <format>', 'table or json', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action(async (opts: { now?: string; wait?: boolean; maxWait: string; format: string; bom?: boolean }) => {
+    .action(async (opts: { now?: number; wait?: boolean; maxWait: number; format: OutputFormat; bom?: boolean }) => {
       const output = parseOutput(opts);
       const env = commandEnv(opts);
       const app = await createApp(env);
       try {
         if (!opts.wait) {
           const result = await runTick(app);
-          printRows([{ ...result, at: new Date(result.at).toISOString() }], output);
+          printRows([{ ...result }], output);
           return;
         }
-        const summary = await tickAndWait(app, parseDuration(opts.maxWait) ?? 600_000);
+        const summary = await tickAndWait(app, opts.maxWait);
         printSummary(summary, output.format);
         if (!summary.idle) process.exitCode = 3;
       } finally {
@@ -93,21 +117,21 @@ export function registerCoreCommands(program: Command): void {
   program
     .command('sandbox')
     .description('run the MyFatoorah-compatible sandbox provider (API, pay pages, webhooks) on its own')
-    .option('--port <n>', 'port to listen on', '8090')
+    .option('--port <n>', 'port to listen on (0: any free port)', portOption, 8090)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)')
-    .option('--rate-limit <perSecond>', 'answer GetPaymentStatus with 429 above this rate')
-    .action(async (opts: { port: string; host: string; webhookUrl?: string; rateLimit?: string }) => {
+    .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)', httpUrlOption)
+    .option('--rate-limit <perSecond>', 'answer GetPaymentStatus with 429 above this rate', positiveNumberOption)
+    .action(async (opts: { port: number; host: string; webhookUrl?: string; rateLimit?: number }) => {
       const env = commandEnv();
       const secret = env.config.MYFATOORAH_WEBHOOK_SECRET;
       const sandbox = await startSandbox({
-        port: Number(opts.port),
+        port: opts.port,
         host: opts.host,
         clock: env.clock,
         logger: env.logger,
         accountTimeZone: env.config.MYFATOORAH_TIMEZONE,
         currency: env.config.MYFATOORAH_ACCOUNT_CURRENCY,
-        statusRateLimitPerSecond: opts.rateLimit ? Number(opts.rateLimit) : null,
+        statusRateLimitPerSecond: opts.rateLimit ?? null,
         ...(opts.webhookUrl && secret ? { webhookUrl: opts.webhookUrl, webhookSecret: secret } : {}),
       });
       process.stdout.write(
@@ -124,13 +148,13 @@ export function registerCoreCommands(program: Command): void {
     .command('demo')
     .description('import a CSV, run one tick with its work against the configured provider, and show the links')
     .argument('[file]', 'lease CSV', 'examples/leases.csv')
-    .option('--now <iso>', 'act as if it were this instant (ISO-8601)')
-    .action(async (file: string, opts: { now?: string }) => {
+    .option('--now <iso>', 'act as if it were this instant (ISO-8601)', instantOption)
+    .action(async (file: string, opts: { now?: number }) => {
       const env = commandEnv(opts);
+      const csv = readLeaseFile(file, env.config.IMPORT_MAX_BYTES);
       const app = await createApp(env);
       try {
-        const text = readLeaseFile(file, env.config.IMPORT_MAX_BYTES);
-        const summary = importLeases(app.db, env.clock, text, contactRulesOf(app.registry));
+        const summary = importLeases(app.db, env.clock, csv, contactRulesOf(app.registry));
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -162,18 +186,31 @@ export async function tickAndWait(
 ): Promise<RunSummary & { tick: Awaited<ReturnType<typeof runTick>>; idle: boolean }> {
   const since = lastEventId(app);
   const workers = startWorkers(app);
+  let checksDone = 0;
+  for (const worker of workers.status) {
+    worker.on('completed', () => checksDone++);
+    worker.on('failed', () => checksDone++);
+  }
+  const progress = createProgressReporter({
+    terminal: stderrIsTerminal,
+    line: stderrLine,
+    logger: app.logger,
+    now: () => performance.now(),
+    read: (queues) => ({ ...linkEventCounts(app.db, since), checksDone, remaining: remainingJobs(queues) }),
+  });
   try {
     const tick = await runTick(app);
-    const idle = await waitUntilIdle(app, { timeoutMs: maxWaitMs });
+    const idle = await waitUntilIdle(app, { timeoutMs: maxWaitMs, onProgress: progress.onQueueCounts });
     return { ...summarizeSince(app, since), tick, idle };
   } finally {
+    progress.finish();
     await workers.close(app.config.SHUTDOWN_TIMEOUT_MS);
   }
 }
 
 function printSummary(summary: RunSummary & { idle: boolean }, format: OutputFormat): void {
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(withIsoInstants(summary), null, 2)}\n`);
     return;
   }
   const out = process.stdout;

@@ -1,9 +1,10 @@
-import pino from 'pino';
 import { readFileSync } from 'node:fs';
+import pino from 'pino';
 import { FileClock, OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
-import { RentlinkError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { errorMessage, RentlinkError } from '../errors.js';
+import { chooseLogFormat, createLogger, prettyDestination, type Logger } from '../logger.js';
+import { StatusLine } from './progress.js';
 
 /** What every command needs: validated config, a clock (honouring --now) and a logger on stderr. */
 export interface CommandEnv {
@@ -12,23 +13,49 @@ export interface CommandEnv {
   logger: Logger;
 }
 
-export function commandEnv(options: { now?: string } = {}): CommandEnv {
+/**
+ * Loads and validates every setting (before the command opens anything) and builds the clock and
+ * logger. `now` is `--now`, already parsed to epoch ms by its option parser.
+ */
+export function commandEnv(options: { now?: number } = {}): CommandEnv {
   const config = loadConfig();
-  const clock = options.now
-    ? new OffsetClock(parseNow(options.now))
-    : config.CLOCK_FILE
-      ? new FileClock(config.CLOCK_FILE, (path) => readFileSync(path, 'utf8'))
-      : systemClock;
-  // stdout is for results (tables, JSON); logs go to stderr.
-  const logger = createLogger(config.LOG_LEVEL, pino.destination(2));
-  return { config, clock, logger };
+  const clock =
+    options.now !== undefined
+      ? new OffsetClock(options.now)
+      : config.CLOCK_FILE
+        ? new FileClock(config.CLOCK_FILE, (path) => readFileSync(path, 'utf8'))
+        : systemClock;
+  return { config, clock, logger: commandLogger(config) };
 }
 
-function parseNow(value: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw new RentlinkError('INVALID_INPUT', `--now "${value}" is not an ISO-8601 instant (e.g. 2026-12-01T06:00:00Z)`);
-  return ms;
+/** stderr is a terminal: pretty logs and progress lines are for a person there. */
+export const stderrIsTerminal = process.stderr.isTTY === true;
+
+/** The bottom line of the terminal, shared by the progress line and the logs written above it. */
+export const stderrLine = new StatusLine(process.stderr);
+
+/**
+ * Logs go to stderr (stdout is for results): human lines on a terminal (coloured), JSON lines
+ * otherwise; LOG_FORMAT=json or pretty forces one. Redaction applies to both.
+ */
+function commandLogger(config: Config): Logger {
+  const format = chooseLogFormat(config.LOG_FORMAT, stderrIsTerminal);
+  if (format === 'pretty')
+    return createLogger(
+      config.LOG_LEVEL,
+      prettyDestination((text) => stderrLine.writeAbove(text), stderrIsTerminal),
+    );
+  if (stderrIsTerminal) return createLogger(config.LOG_LEVEL, { write: (line: string) => stderrLine.writeAbove(line) });
+  return createLogger(config.LOG_LEVEL, pino.destination(2));
+}
+
+/** Reads a file named on the command line; a missing or unreadable one is INVALID_INPUT (exit 2). */
+export function readInputFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RentlinkError('INVALID_INPUT', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 export type OutputFormat = 'table' | 'json' | 'csv';
@@ -57,9 +84,38 @@ export function parseOutput(opts: { format: string; bom?: boolean }): Output {
   return { format, bom: opts.bom === true };
 }
 
-/** Prints rows as an aligned table for people, JSON or CSV for scripts. */
-export function printRows(rows: Array<Record<string, unknown>>, output: OutputFormat | Output, empty = '(none)'): void {
+/**
+ * Field names that hold an instant: `at`, `…At` (`createdAt`, `nextCheckAt`), `…AtProvider`, `…_at`.
+ * Stored as epoch ms; printed as ISO-8601 UTC with `Z`.
+ */
+const INSTANT_KEY = /^at$|[a-z]At(?:[A-Z][a-z]+)?$|_at$/;
+
+/** Anything before 1973 is a counter, not an epoch-ms instant. */
+const EARLIEST_INSTANT_MS = 1e11;
+
+/**
+ * A copy of `value` with every epoch-ms instant field (see INSTANT_KEY), at any depth, as an ISO-8601
+ * UTC string (`2026-12-11T20:59:59.000Z`): CLI output never shows a bare epoch number.
+ */
+export function withIsoInstants<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => withIsoInstants(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const isInstant = typeof v === 'number' && INSTANT_KEY.test(key) && Number.isFinite(v) && v >= EARLIEST_INSTANT_MS;
+    out[key] = isInstant ? new Date(v).toISOString() : withIsoInstants(v);
+  }
+  return out as T;
+}
+
+/** Prints rows as an aligned table for people, JSON or CSV for scripts; instants as ISO-8601 UTC. */
+export function printRows(
+  records: Array<Record<string, unknown>>,
+  output: OutputFormat | Output,
+  empty = '(none)',
+): void {
   const { format, bom } = typeof output === 'string' ? { format: output, bom: false } : output;
+  const rows = withIsoInstants(records);
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

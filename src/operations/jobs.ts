@@ -53,6 +53,8 @@ export interface RetryOptions {
   all?: boolean;
   queue?: 'send' | 'status';
   reason?: string;
+  /** With `jobIds`: when any id matches no job, retry none (the CLI then reports them, nothing changed). */
+  requireAll?: boolean;
 }
 
 export interface RetryResult {
@@ -74,6 +76,7 @@ export async function retryFailedJobs(ctx: AppContext, opts: RetryOptions): Prom
   const targets = opts.all
     ? await allFailed(ctx, opts.queue)
     : await findJobs(ctx, opts.jobIds ?? [], opts.queue, result);
+  if (opts.requireAll && result.missing.length > 0) return result;
   const reason = cleanReason(opts.reason);
   for (const { queue, job } of targets) {
     const jobId = String(job.id);

@@ -22,6 +22,8 @@ export interface ChargeRow {
   amount: string;
   amountMinor: number;
   currency: string;
+  /** The lease's IANA time zone: its due dates are local there, and the admin shows instants in it. */
+  timezone: string;
   status: string;
   statusReason: string | null;
   reissueCount: number;
@@ -54,6 +56,7 @@ export function selectChargeRows(
       charge: charges,
       leaseRef: leases.ref,
       unit: leases.unit,
+      timezone: leases.timezone,
       tenantName: tenants.name,
       linkStatus: latestLink.status,
       linkUrl: latestLink.url,
@@ -79,29 +82,32 @@ export function selectChargeRows(
     .where(where)
     .orderBy(byPeriod, asc(leases.ref), asc(charges.id))
     .all();
-  return rows.map(({ charge, leaseRef, unit, tenantName, linkStatus, linkUrl, paymentId, provider, account }) => ({
-    id: charge.id,
-    leaseRef,
-    tenantName,
-    unit,
-    period: charge.period,
-    dueDate: charge.dueDate,
-    amount: toDecimalString(charge.amountMinor, charge.currency),
-    amountMinor: charge.amountMinor,
-    currency: charge.currency,
-    status: charge.status,
-    statusReason: charge.statusReason,
-    reissueCount: charge.reissueCount,
-    linkStatus: linkStatus ?? null,
-    linkUrl: linkUrl ?? null,
-    paidAt: isoOrNull(charge.paidAt),
-    paymentId: paymentId ?? null,
-    provider: provider ?? null,
-    account: account ?? null,
-    extraPayments: charge.extraPayments,
-    extraPaid: toDecimalString(charge.extraPaidMinor, charge.currency),
-    doubleReviewed: charge.extraReviewedAt !== null,
-  }));
+  return rows.map(
+    ({ charge, leaseRef, unit, timezone, tenantName, linkStatus, linkUrl, paymentId, provider, account }) => ({
+      id: charge.id,
+      leaseRef,
+      tenantName,
+      unit,
+      period: charge.period,
+      dueDate: charge.dueDate,
+      amount: toDecimalString(charge.amountMinor, charge.currency),
+      amountMinor: charge.amountMinor,
+      currency: charge.currency,
+      timezone,
+      status: charge.status,
+      statusReason: charge.statusReason,
+      reissueCount: charge.reissueCount,
+      linkStatus: linkStatus ?? null,
+      linkUrl: linkUrl ?? null,
+      paidAt: isoOrNull(charge.paidAt),
+      paymentId: paymentId ?? null,
+      provider: provider ?? null,
+      account: account ?? null,
+      extraPayments: charge.extraPayments,
+      extraPaid: toDecimalString(charge.extraPaidMinor, charge.currency),
+      doubleReviewed: charge.extraReviewedAt !== null,
+    }),
+  );
 }
 
 /** Epoch ms → ISO string; null stays null. */

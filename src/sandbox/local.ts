@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { readMarker, writeMarker } from '../markers.js';
+import { currentOwner, readMarker, sharedServiceConflict, writeMarker, type MarkerOwner } from '../markers.js';
 import type { AccountConfig } from '../providers/accounts.js';
 import { sandboxCredentials } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
@@ -40,20 +40,30 @@ export interface LocalSandboxOptions {
   accounts: AccountConfig[];
   /** The worker's HTTP origin, when it runs: the fakes send their webhooks to its routes. */
   webhookBase?: string;
+  /**
+   * For `start`: refuse to use a sandbox another rentlink process runs (it lives inside that process
+   * and goes when it stops). Short-lived commands share it.
+   */
+  exclusive?: boolean;
 }
 
-interface SandboxMarker {
+interface SandboxMarker extends Partial<MarkerOwner> {
   url: string;
   port: number;
   seed: string;
-  pid: number;
 }
 
 export async function provideLocalSandbox(options: LocalSandboxOptions): Promise<LocalSandbox> {
   const dir = options.databasePath === ':memory:' ? null : dirname(resolve(options.databasePath));
   const markerPath = dir ? join(dir, 'sandbox.json') : null;
   const saved = readMarker<SandboxMarker>(markerPath);
-  if (saved?.seed && (await answers(saved.url))) return { url: saved.url, seed: saved.seed, host: null };
+  if (saved?.seed && (await answers(saved.url))) {
+    // It answers, so the process it lives in is running (whatever pid an older marker lacks).
+    if (options.exclusive && saved.ownerPid !== process.pid) {
+      throw sharedServiceConflict('built-in sandbox provider', dir ?? '', saved);
+    }
+    return { url: saved.url, seed: saved.seed, host: null };
+  }
   const seed = saved?.seed ?? randomBytes(24).toString('base64url');
   const host = await startOnPreferredPort(options.port || saved?.port || 0, (port) =>
     startFakeHost((ctx) => buildFakes(options, seed, ctx), {
@@ -64,7 +74,8 @@ export async function provideLocalSandbox(options: LocalSandboxOptions): Promise
     }),
   );
   if (markerPath) {
-    writeMarker(markerPath, { url: host.url, port: host.port, seed, pid: process.pid } satisfies SandboxMarker, 0o600);
+    const marker: SandboxMarker = { url: host.url, port: host.port, seed, ...currentOwner() };
+    writeMarker(markerPath, marker, 0o600);
   }
   return { url: host.url, seed, host };
 }

@@ -1,6 +1,6 @@
-import { createTask, validate, type ScheduledTask } from 'node-cron';
+import { createTask, type ScheduledTask } from 'node-cron';
 import type { AppContext } from '../context.js';
-import { RentlinkError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { runTick } from './tick.js';
 
 /**
@@ -8,9 +8,7 @@ import { runTick } from './tick.js';
  * once in this process; other processes may tick too, which is safe because the tick is idempotent.
  */
 export function startTickCron(ctx: AppContext): ScheduledTask {
-  if (!validate(ctx.config.TICK_CRON)) {
-    throw new RentlinkError('CONFIG_INVALID', `TICK_CRON "${ctx.config.TICK_CRON}" is not a valid cron expression`);
-  }
+  // TICK_CRON was validated with the rest of the settings (src/config.ts) before anything started.
   const task = createTask(
     ctx.config.TICK_CRON,
     async () => {

@@ -136,7 +136,6 @@ async function chargeHistory(c: Context, app: App): Promise<Response> {
     chargePage({
       history,
       failedJobId: (await failedSendJobs(app)).get(id) ?? null,
-      timeZone: app.config.MYFATOORAH_TIMEZONE,
       csrf: c.get('adminAuth').csrf,
       flash: takeFlash(c),
     }),

@@ -12,7 +12,6 @@ export type ChargeHistory = NonNullable<ReturnType<typeof showCharge>>;
 export interface ChargeModel {
   history: ChargeHistory;
   failedJobId: string | null;
-  timeZone: string;
   csrf: string | null;
   flash: Flash | null;
 }
@@ -45,10 +44,11 @@ function facts(m: ChargeModel): Html {
 <dt>Tenant</dt><dd dir="auto">${c.tenantName}</dd>
 <dt>Lease · unit</dt><dd>${c.leaseRef} · <span dir="auto">${c.unit}</span></dd>
 <dt>Period</dt><dd>${periodLabel(c.period)} (due ${c.dueDate})</dd>
+<dt>Time zone</dt><dd>${c.timezone} (the lease's; every time on this page is in it)</dd>
 <dt>Amount</dt><dd>${decimalMoney(c.amount, c.currency)}</dd>
 <dt>Status</dt><dd>${statusCell(c)}</dd>
 <dt>Reissues</dt><dd>${c.reissueCount}</dd>
-<dt>Paid at</dt><dd>${instant(c.paidAt, m.timeZone)}</dd>
+<dt>Paid at</dt><dd>${instant(c.paidAt, c.timezone)}</dd>
 </dl>`;
 }
 
@@ -58,14 +58,14 @@ export function chargePage(m: ChargeModel): Html {
   const back = `/admin/charges/${c.id}`;
   const links = m.history.links.length
     ? html`<table><thead><tr><th class="num">#</th><th>Reference</th><th>Status</th><th>Channel</th><th>Expires</th><th>Paid</th><th class="num">Polls</th><th>Link</th></tr></thead>
-<tbody>${m.history.links.map((l) => linkRow(l, m.timeZone))}</tbody></table>`
+<tbody>${m.history.links.map((l) => linkRow(l, c.timezone))}</tbody></table>`
     : html`<p class="empty">No link was created yet.</p>`;
   const events = m.history.events.length
     ? html`<table class="timeline"><thead><tr><th>When</th><th>Event</th><th>By</th><th>Link</th><th>Details</th></tr></thead><tbody>
 ${m.history.events.map(
   (
     e,
-  ) => html`<tr><td class="nowrap">${instant(e.at, m.timeZone)}</td><td class="nowrap">${e.type}</td><td>${e.actor}</td>
+  ) => html`<tr><td class="nowrap">${instant(e.at, c.timezone)}</td><td class="nowrap">${e.type}</td><td>${e.actor}</td>
 <td class="num">${e.linkId ?? ''}</td><td><pre class="details">${detailsText(e.details)}</pre></td></tr>`,
 )}</tbody></table>`
     : html`<p class="empty">No events.</p>`;

@@ -12,6 +12,7 @@ export interface DashboardModel {
   previous: string;
   next: string;
   now: number;
+  /** The zone of the "As of" line (the account's); each charge's times are shown in its lease's zone. */
   timeZone: string;
   report: ReportRow[];
   /** One series per currency, already filled to the full period axis. */
@@ -71,7 +72,7 @@ function periodTable(m: DashboardModel): Html {
   const rows = m.periodCharges.map(
     (c) => html`<tr>${tenantCell(c)}<td class="nowrap">${c.dueDate}</td>
 <td class="num">${decimalMoney(c.amount, c.currency)}</td><td>${statusCell(c)}</td>
-<td class="nowrap">${instant(c.paidAt, m.timeZone)}</td></tr>`,
+<td class="nowrap">${instant(c.paidAt, c.timezone)}</td></tr>`,
   );
   return html`<table><thead><tr><th>Tenant</th><th>Due</th><th class="num">Amount</th><th>Status</th><th>Paid at</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -85,7 +86,7 @@ function charts(m: DashboardModel): Html {
 export function dashboardPage(m: DashboardModel): Html {
   const back = `/admin?period=${m.period}`;
   const body = html`<div class="titlebar"><div><h1>Collection · ${periodLabel(m.period)}</h1>
-<p class="sub">As of ${instant(m.now, m.timeZone)} (${m.timeZone})</p></div>
+<p class="sub">As of ${instant(m.now, m.timeZone)} · paid times in each lease's zone</p></div>
 <div class="pager"><a href="/admin?period=${m.previous}">‹ ${periodLabel(m.previous)}</a><a href="/admin?period=${m.next}">${periodLabel(m.next)} ›</a></div></div>
 <div class="cards">${m.report.length ? m.report.map(summaryCard) : html`<div class="card"><div class="cur">No charges</div><p class="muted">Nothing was billed for ${periodLabel(m.period)}.</p></div>`}</div>
 <section><h2>Paid, open and expired, last 12 periods</h2>${charts(m)}</section>

@@ -39,14 +39,15 @@ export function shortMonth(period: string): string {
 }
 
 /**
- * An instant for people, in the account's time zone: "2026-12-10 09:30". Accepts epoch ms or an
- * ISO string (the data layer may give either) and shows "—" for none.
+ * An instant for people, as the wall clock in `timeZone` with the zone's name, so no time on a page
+ * leaves its zone to guessing: "2026-12-11 23:59 (Asia/Kuwait)". Accepts epoch ms or an ISO string
+ * (the data layer may give either) and shows "—" for none.
  */
 export function instant(value: unknown, timeZone: string): string {
   if (value === null || value === undefined || value === '') return '—';
   const ms = typeof value === 'number' ? value : Date.parse(String(value));
   if (!Number.isFinite(ms)) return String(value);
-  return formatWallClock(ms, timeZone).replace('T', ' ').slice(0, 16);
+  return `${formatWallClock(ms, timeZone).replace('T', ' ').slice(0, 16)} (${timeZone})`;
 }
 
 /** paid / total as a whole-percent string; display only, so a float ratio is fine here. */
