@@ -3,7 +3,8 @@ import { registerAdminRoutes } from '../http/admin/routes.js';
 import { createApp, type App } from '../app.js';
 import { contactRulesOf, ImportError, formatImportIssues, importLeases } from '../operations/import-leases.js';
 import { readLeaseFile } from '../operations/lease-file.js';
-import { openDb, closeDb } from '../db/open.js';
+import { dryRunImport, dryRunTick, type DryRunContext } from './dry-run.js';
+import { openDb, closeDb, type Db } from '../db/open.js';
 import { toDecimalString } from '../money.js';
 import { lastEventId, startWorkers, summarizeSince, waitUntilIdle, type RunSummary } from '../runtime.js';
 import { runTick } from '../schedule/tick.js';
@@ -23,6 +24,7 @@ import { createProgressReporter, linkEventCounts, remainingJobs } from './progre
 import {
   BOM_OPTION_HELP,
   commandEnv,
+  type CommandEnv,
   parseOutput,
   printRows,
   stderrIsTerminal,
@@ -61,11 +63,16 @@ export function registerCoreCommands(program: Command): void {
       durationOption,
       600_000,
     )
-    .option('--format <format>', 'table or json', formatOption, 'table' as OutputFormat)
+    .option('--format <format>', 'table, json or csv (csv: with --dry-run)', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action(async (opts: { now?: number; wait?: boolean; maxWait: number; format: OutputFormat; bom?: boolean }) => {
+    .option(
+      '--dry-run',
+      'show what would be charged and sent (per lease and period, totals per currency); change nothing',
+    )
+    .action(async (opts: TickOptions) => {
       const output = parseOutput(opts);
       const env = commandEnv(opts);
+      if (opts.dryRun) return withDryRun(env, (ctx) => dryRunTick(ctx, output));
       const app = await createApp(env);
       try {
         if (!opts.wait) {
@@ -85,8 +92,11 @@ export function registerCoreCommands(program: Command): void {
     .command('import')
     .description('import leases from a CSV file (all or nothing; re-importing a lease_ref updates it)')
     .argument('<file>', 'CSV with the columns listed in the README')
-    .action((file: string) => {
-      const env = commandEnv();
+    .option('--dry-run', 'check the file and show what the next tick would bill for it; import nothing')
+    .option('--now <iso>', 'with --dry-run: as if it were this instant (ISO-8601)', instantOption)
+    .option('--format <format>', 'with --dry-run: table, json or csv', formatOption, 'table' as OutputFormat)
+    .action((file: string, opts: { dryRun?: boolean; now?: number; format: OutputFormat }) => {
+      const env = commandEnv(opts);
       let db: ReturnType<typeof openDb> | null = null;
       try {
         // Read (a regular file, at most IMPORT_MAX_BYTES, UTF-8) before the database is even opened.
@@ -96,7 +106,13 @@ export function registerCoreCommands(program: Command): void {
           clock: env.clock,
           timeoutMs: env.config.PROVIDER_TIMEOUT_MS,
         });
-        const summary = importLeases(db, env.clock, text, contactRulesOf(registry));
+        const rules = contactRulesOf(registry);
+        if (opts.dryRun) {
+          const ctx = dryRunContext(env, db);
+          dryRunImport(ctx, text, rules, { format: opts.format, bom: false });
+          return;
+        }
+        const summary = importLeases(db, env.clock, text, rules);
         process.stdout.write(
           `imported ${file}: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged\n`,
         );
@@ -177,6 +193,34 @@ export function registerCoreCommands(program: Command): void {
         await app.close();
       }
     });
+}
+
+interface TickOptions {
+  now?: number;
+  wait?: boolean;
+  maxWait: number;
+  format: OutputFormat;
+  bom?: boolean;
+  dryRun?: boolean;
+}
+
+function dryRunContext(env: CommandEnv, db: Db): DryRunContext {
+  return {
+    db,
+    clock: env.clock,
+    catchUpPeriods: env.config.CATCH_UP_PERIODS,
+    defaultAccount: env.config.accounts.defaultName,
+  };
+}
+
+/** A dry run reads SQLite only: no Redis, no provider. */
+function withDryRun(env: CommandEnv, run: (ctx: DryRunContext) => void): void {
+  const db = openDb(env.config.DATABASE_PATH);
+  try {
+    run(dryRunContext(env, db));
+  } finally {
+    closeDb(db);
+  }
 }
 
 /** One tick, then work the queues in this process until idle: the batch mode. */
