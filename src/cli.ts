@@ -9,7 +9,9 @@ import { errorCode, errorMessage } from './errors.js';
  * 3 work left when --max-wait ran out; 1 anything else (a refused action, Redis unreachable, …).
  */
 const program = new Command('rentlink')
-  .description('Collect monthly rent through payment links (MyFatoorah; built-in sandbox when no token is set)')
+  .description(
+    'Collect monthly rent through payment links (MyFatoorah, Amazon Payment Services, paymennt; a built-in sandbox when no credentials are set)',
+  )
   .configureOutput({ outputError: (message, write) => write(commanderErrorLine(message)) })
   .showHelpAfterError()
   .exitOverride();

@@ -132,7 +132,9 @@ export function registerCoreCommands(program: Command): void {
 
   program
     .command('sandbox')
-    .description('run the MyFatoorah-compatible sandbox provider (API, pay pages, webhooks) on its own')
+    .description(
+      "run the MyFatoorah-compatible sandbox on its own (API, pay pages, webhooks); `start` without credentials runs all three providers' sandboxes itself",
+    )
     .option('--port <n>', 'port to listen on (0: any free port)', portOption, 8090)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--webhook-url <url>', 'POST signed V2 webhooks here (needs MYFATOORAH_WEBHOOK_SECRET)', httpUrlOption)

@@ -44,7 +44,7 @@ function takeFlash(c: Context): Flash | null {
 
 /** Calendar period "now" in the account's time zone (leases may use others; this is only the default view). */
 function currentPeriod(app: App): string {
-  return periodOf(instantToZonedParts(app.clock.now(), app.config.MYFATOORAH_TIMEZONE).date);
+  return periodOf(instantToZonedParts(app.clock.now(), app.registry.defaultAccount.timeZone).date);
 }
 
 /**
@@ -115,7 +115,7 @@ async function dashboard(c: Context, app: App): Promise<Response> {
       previous: addMonths(period, -1),
       next: addMonths(period, 1),
       now,
-      timeZone: app.config.MYFATOORAH_TIMEZONE,
+      timeZone: app.registry.defaultAccount.timeZone,
       report: collectionReport(app.db, { period }),
       series: seriesByCurrency(app, period),
       attention: chargesNeedingAttention(app.db, now),
