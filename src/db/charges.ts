@@ -75,11 +75,12 @@ export function insertCharges(db: Db, list: readonly NewCharge[], now: number): 
 }
 
 /** A link of the charge is open at the provider: the charge is `invoiced` and needs no send. */
-export function chargeInvoiced(tx: DbOrTx, chargeId: number, now: number): void {
-  tx.update(charges)
-    .set({ status: 'invoiced', statusReason: null, ...NO_SEND, updatedAt: now })
-    .where(and(eq(charges.id, chargeId), inArray(charges.status, ['scheduled', 'invoiced', 'failed'])))
-    .run();
+export function chargeInvoiced(db: Db, chargeId: number, now: number): void {
+  prepared(
+    db.$client,
+    `UPDATE charges SET status = 'invoiced', status_reason = NULL, next_send_at = NULL, send_job = NULL,
+     send_queued_at = NULL, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'invoiced', 'failed')`,
+  ).run(now, chargeId);
 }
 
 /** The charge is settled by a payment. Returns false when it was not open (already paid or void). */
