@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
+import { leasesPage, setLeaseState, showLease } from '../operations/leases.js';
 import { chargeLines, collectionReport } from '../operations/report.js';
-import { leaseNotFound } from '../operations/rows.js';
+import { leaseNotFound, PAGE_SIZE } from '../operations/rows.js';
 import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
-import { printDetail, withDb } from './admin-shared.js';
+import { LIMIT_OPTION, notePage, OFFSET_OPTION, parsePage, printDetail, withDb } from './admin-shared.js';
 
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
 
@@ -12,31 +12,39 @@ export function registerLeaseCommands(program: Command): void {
 
   leases
     .command('list')
-    .description('every lease with its tenant, rent, state and charge counts')
+    .description(`leases by ref with tenant, rent, state and charge counts, ${PAGE_SIZE} at a time (--limit, --offset)`)
+    .option('--account <name>', 'only leases of this account (default: the leases that name none)')
+    .option('--state <state>', 'active, paused or ended')
+    .option(...LIMIT_OPTION)
+    .option(...OFFSET_OPTION)
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { format: string; bom?: boolean }) =>
-      withDb(({ db }) => {
-        const output = parseOutput(opts);
-        const rows = listLeases(db);
-        printRows(
-          output.format === 'table'
-            ? rows.map((l) => ({
-                ref: l.ref,
-                tenant: l.tenantName,
-                unit: l.unit,
-                rent: `${l.amount} ${l.currency}`,
-                due_day: l.dueDay,
-                channel: l.channel,
-                state: l.state,
-                charges: l.charges,
-                unpaid: l.unpaid,
-              }))
-            : (rows as unknown as Array<Record<string, unknown>>),
-          output,
-          'no leases (import a CSV first)',
-        );
-      }),
+    .action(
+      (opts: { account?: string; state?: string; limit?: string; offset?: string; format: string; bom?: boolean }) =>
+        withDb(({ db, registry }) => {
+          const output = parseOutput(opts);
+          const filter = { account: opts.account, state: opts.state, defaultAccount: registry.defaultAccount.account };
+          const page = leasesPage(db, filter, parsePage(opts));
+          const rows = page.rows;
+          printRows(
+            output.format === 'table'
+              ? rows.map((l) => ({
+                  ref: l.ref,
+                  tenant: l.tenantName,
+                  unit: l.unit,
+                  rent: `${l.amount} ${l.currency}`,
+                  due_day: l.dueDay,
+                  channel: l.channel,
+                  state: l.state,
+                  charges: l.charges,
+                  unpaid: l.unpaid,
+                }))
+              : (rows as unknown as Array<Record<string, unknown>>),
+            output,
+            'no leases (import a CSV first)',
+          );
+          notePage(page);
+        }),
     );
 
   leases

@@ -3,6 +3,7 @@ import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
 import type { Config } from '../config.js';
 import { RentlinkError } from '../errors.js';
+import { MAX_PAGE_SIZE, PAGE_SIZE, type Page, type PageRequest } from '../operations/rows.js';
 import { createRegistry, type AccountRegistry } from '../providers/registry.js';
 import { commandEnv, text } from './shared.js';
 
@@ -53,4 +54,27 @@ export function printDetail(title: string, record: Record<string, unknown>): voi
   const width = Math.max(...keys.map((k) => k.length));
   const lines = keys.map((k) => `  ${k.padEnd(width)}  ${text(record[k])}`);
   process.stdout.write(`${title}\n${lines.join('\n')}\n`);
+}
+
+/** `--limit` and `--offset` of every listing (commander option tuples). */
+export const LIMIT_OPTION = ['--limit <n>', `rows per page, 1 to ${MAX_PAGE_SIZE} (default ${PAGE_SIZE})`] as const;
+export const OFFSET_OPTION = ['--offset <n>', 'rows to skip (default 0): --offset 50 is the second page'] as const;
+
+/** The page a listing asked for; a value that is not a whole number is refused (exit 2). */
+export function parsePage(opts: { limit?: string; offset?: string }): PageRequest {
+  const whole = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text))
+      throw new RentlinkError('INVALID_INPUT', `--${name} must be a whole number, got "${text}"`);
+    return Number(text);
+  };
+  return { limit: whole('limit', opts.limit), offset: whole('offset', opts.offset) };
+}
+
+/** "rows 1–50 of 1,234; next: --offset 50" on stderr, when the list has more than this page. */
+export function notePage(page: Page<unknown>): void {
+  if (page.offset === 0 && page.total <= page.rows.length) return;
+  const to = page.offset + page.rows.length;
+  const next = to < page.total ? `; next page: --offset ${to}` : '';
+  process.stderr.write(`rows ${page.rows.length ? page.offset + 1 : 0}–${to} of ${page.total}${next}\n`);
 }

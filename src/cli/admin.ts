@@ -1,18 +1,27 @@
 import type { Command } from 'commander';
 import {
-  listCharges,
+  chargesPage,
   reissueCharge,
   reviewDoublePaymentOf,
   showCharge,
   voidCharge,
   type ChargeRow,
 } from '../operations/charges.js';
-import { chargeNotFound } from '../operations/rows.js';
+import { chargeNotFound, PAGE_SIZE } from '../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
 import { registerLeaseCommands, registerReportCommand } from './admin-ledger.js';
 import { BOM_OPTION_HELP, parseOutput, printRows } from './shared.js';
-import { parseQueue, printDetail, withApp, withDb } from './admin-shared.js';
+import {
+  LIMIT_OPTION,
+  notePage,
+  OFFSET_OPTION,
+  parsePage,
+  parseQueue,
+  printDetail,
+  withApp,
+  withDb,
+} from './admin-shared.js';
 
 /**
  * Operator commands: `jobs …` and `charges …` here, `leases …` and `report` in admin-ledger.ts.
@@ -99,25 +108,51 @@ function registerChargeCommands(program: Command): void {
 
   charges
     .command('list')
-    .description('list charges, newest period first')
+    .description(`list charges, newest period first, ${PAGE_SIZE} at a time (--limit, --offset)`)
     .option('--period <YYYY-MM>', 'only this period')
     .option(
       '--status <status>',
       'scheduled, invoiced, paid, expired, failed, void, or double-paid (paid more than once)',
     )
     .option('--lease <ref>', 'only this lease')
+    .option('--account <name>', 'only leases of this account (default: the leases that name none)')
+    .option(...LIMIT_OPTION)
+    .option(...OFFSET_OPTION)
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { period?: string; status?: string; lease?: string; format: string; bom?: boolean }) =>
-      withDb(({ db }) => {
-        const output = parseOutput(opts);
-        const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
-        printRows(
-          output.format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>),
-          output,
-          'no charges',
-        );
-      }),
+    .action(
+      (opts: {
+        period?: string;
+        status?: string;
+        lease?: string;
+        account?: string;
+        limit?: string;
+        offset?: string;
+        format: string;
+        bom?: boolean;
+      }) =>
+        withDb(({ db, registry }) => {
+          const output = parseOutput(opts);
+          const page = chargesPage(
+            db,
+            {
+              period: opts.period,
+              status: opts.status,
+              leaseRef: opts.lease,
+              account: opts.account,
+              defaultAccount: registry.defaultAccount.account,
+            },
+            parsePage(opts),
+          );
+          printRows(
+            output.format === 'table'
+              ? page.rows.map(chargeTableRow)
+              : (page.rows as unknown as Array<Record<string, unknown>>),
+            output,
+            'no charges',
+          );
+          notePage(page);
+        }),
     );
 
   charges
