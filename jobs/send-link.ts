@@ -49,10 +49,14 @@ export function createSendProcessor(ctx: AppContext) {
     const now = ctx.clock.now();
     const plan = () =>
       firstLinkPlan(ctx.config, leaseProvider(ctx, found.lease.account), found.charge, found.lease, attempt, now);
-    // Group commit (src/db/batch.ts): the row is committed before the provider is called.
-    const link =
-      getLinkByAttempt(ctx.db, chargeId, attempt) ??
-      (await batchedWrite(ctx.db, () => ensureLinkRow(ctx.db, plan(), now)));
+    // Group commit (src/db/batch.ts): the row, and the count of a first call, are committed before
+    // the provider is called. A row never sent needs no lookup, so its call is counted in the same write.
+    const { link, counted } = await batchedWrite(ctx.db, () => {
+      const row = getLinkByAttempt(ctx.db, chargeId, attempt) ?? ensureLinkRow(ctx.db, plan(), now);
+      const first = row?.status === 'creating' && row.createCalls === 0 && ctx.registry.has(row.account);
+      if (first) noteCreateCall(ctx.db, row.id, now);
+      return { link: row, counted: first };
+    });
     if (!link) return { outcome: 'skipped', reason: 'another link of this charge is still open' };
     if (link.status !== 'creating') return { outcome: 'skipped', reason: `link is already ${link.status}` };
     if (!ctx.registry.has(link.account)) {
@@ -62,7 +66,7 @@ export function createSendProcessor(ctx: AppContext) {
     }
     const provider = ctx.registry.get(link.account);
     try {
-      return await createOrAdopt(ctx, provider, found, link);
+      return await createOrAdopt(ctx, provider, found, link, counted);
     } catch (err) {
       return handleSendError(ctx, provider, job, found, link, err);
     }
@@ -91,13 +95,14 @@ async function createOrAdopt(
   provider: PaymentProvider,
   found: ChargeContext,
   link: PaymentLink,
+  counted: boolean,
 ): Promise<SendResult> {
   if (link.createCalls > 0) {
     const existing = await provider.findLink(link.reference, found.charge.currency);
     if (existing) return adopt(ctx, found, link, existing);
   }
   const calledAt = ctx.clock.now();
-  await batchedWrite(ctx.db, () => noteCreateCall(ctx.db, link.id, calledAt));
+  if (!counted) await batchedWrite(ctx.db, () => noteCreateCall(ctx.db, link.id, calledAt));
   const created = await provider.createLink(buildLinkRequest(ctx, found, link));
   const now = ctx.clock.now();
   const opened = {

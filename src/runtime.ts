@@ -97,7 +97,8 @@ export async function waitUntilIdle(app: Pick<App, 'queues'>, options: IdleOptio
   for (;;) {
     if ((await pendingJobs(app)) === 0) return true;
     if (performance.now() > deadline) return false;
-    await delay(options.pollMs ?? 100);
+    // Short: `tick --wait` ends this long after the last job at most (getJobCounts is cheap).
+    await delay(options.pollMs ?? 25);
   }
 }
 
