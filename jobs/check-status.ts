@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppContext } from '../src/context.js';
+import { batchedWrite } from '../src/db/batch.js';
 import { markSendsQueued } from '../src/db/charges.js';
 import { recordEvent } from '../src/db/events.js';
 import {
@@ -162,7 +163,11 @@ async function applyStatus(
     if (next) await queueNextSend(ctx, found.charge.id, next);
     return { outcome: 'expired', linkId: link.id, next: next ? `${next.kind} ${next.attempt}` : 'none' };
   }
-  if (reason === 'poll') recordPendingCheck(ctx.db, link, planNext(ctx, link, now), now);
+  if (reason === 'poll') {
+    const next = planNext(ctx, link, now);
+    // Group commit (src/db/batch.ts): most checks end here, and they finish many at a time.
+    await batchedWrite(ctx.db, () => recordPendingCheck(ctx.db, link, next, now));
+  }
   return { outcome: 'pending', linkId: link.id };
 }
 

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { callbackUrl } from '../src/callbacks.js';
 import type { AppContext } from '../src/context.js';
+import { batchedWrite } from '../src/db/batch.js';
 import { sendNotQueued } from '../src/db/charges.js';
 import {
   ensureLinkRow,
@@ -46,13 +47,16 @@ export function createSendProcessor(ctx: AppContext) {
       return { outcome: 'skipped', reason: skip };
     }
     const now = ctx.clock.now();
-    const link =
-      getLinkByAttempt(ctx.db, chargeId, attempt) ??
-      ensureLinkRow(
-        ctx.db,
-        firstLinkPlan(ctx.config, leaseProvider(ctx, found.lease.account), found.charge, found.lease, attempt, now),
-        now,
-      );
+    const plan = () =>
+      firstLinkPlan(ctx.config, leaseProvider(ctx, found.lease.account), found.charge, found.lease, attempt, now);
+    // Group commit (src/db/batch.ts): the row, and the count of a first call, are committed before
+    // the provider is called. A row never sent needs no lookup, so its call is counted in the same write.
+    const { link, counted } = await batchedWrite(ctx.db, () => {
+      const row = getLinkByAttempt(ctx.db, chargeId, attempt) ?? ensureLinkRow(ctx.db, plan(), now);
+      const first = row?.status === 'creating' && row.createCalls === 0 && ctx.registry.has(row.account);
+      if (first) noteCreateCall(ctx.db, row.id, now);
+      return { link: row, counted: first };
+    });
     if (!link) return { outcome: 'skipped', reason: 'another link of this charge is still open' };
     if (link.status !== 'creating') return { outcome: 'skipped', reason: `link is already ${link.status}` };
     if (!ctx.registry.has(link.account)) {
@@ -62,7 +66,7 @@ export function createSendProcessor(ctx: AppContext) {
     }
     const provider = ctx.registry.get(link.account);
     try {
-      return await createOrAdopt(ctx, provider, found, link);
+      return await createOrAdopt(ctx, provider, found, link, counted);
     } catch (err) {
       return handleSendError(ctx, provider, job, found, link, err);
     }
@@ -91,27 +95,26 @@ async function createOrAdopt(
   provider: PaymentProvider,
   found: ChargeContext,
   link: PaymentLink,
+  counted: boolean,
 ): Promise<SendResult> {
   if (link.createCalls > 0) {
     const existing = await provider.findLink(link.reference, found.charge.currency);
     if (existing) return adopt(ctx, found, link, existing);
   }
-  noteCreateCall(ctx.db, link.id, ctx.clock.now());
+  const calledAt = ctx.clock.now();
+  if (!counted) await batchedWrite(ctx.db, () => noteCreateCall(ctx.db, link.id, calledAt));
   const created = await provider.createLink(buildLinkRequest(ctx, found, link));
   const now = ctx.clock.now();
-  markLinkOpen(
-    ctx.db,
-    {
-      linkId: link.id,
-      leaseId: found.lease.id,
-      providerLinkId: created.providerLinkId,
-      url: created.url,
-      expiresAt: created.expiresAt,
-      how: 'created',
-      nextCheckAt: firstCheckAt(ctx, link, created.expiresAt ?? link.expiresAt, now),
-    },
-    now,
-  );
+  const opened = {
+    linkId: link.id,
+    leaseId: found.lease.id,
+    providerLinkId: created.providerLinkId,
+    url: created.url,
+    expiresAt: created.expiresAt,
+    how: 'created',
+    nextCheckAt: firstCheckAt(ctx, link, created.expiresAt ?? link.expiresAt, now),
+  } as const;
+  await batchedWrite(ctx.db, () => markLinkOpen(ctx.db, opened, now));
   ctx.logger.debug({ chargeId: found.charge.id, linkId: link.id, account: link.account }, 'payment link created');
   return { outcome: 'created', linkId: link.id, providerLinkId: created.providerLinkId };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -71,6 +72,23 @@ if hold > nxt then redis.call('HSET', KEYS[1], 'next', tostring(hold)) end
 return tostring(rate)
 `;
 
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const SHAS = new Map([ACQUIRE, SUCCEEDED, RATE_LIMITED].map((script) => [script, sha1(script)]));
+
+/**
+ * Runs a script by its SHA (EVALSHA), loading it with EVAL only when Redis does not know it (after a
+ * restart or a SCRIPT FLUSH). Every status check runs two of these: sending the script text each time
+ * was most of the limiter's cost (`npm run bench`).
+ */
+async function runScript(redis: Redis, script: string, key: string, ...args: Array<string | number>) {
+  try {
+    return await redis.evalsha(SHAS.get(script) ?? sha1(script), 1, key, ...args);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return redis.eval(script, 1, key, ...args);
+  }
+}
+
 export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
   private readonly opts: Required<Omit<AdaptiveOptions, 'onRate'>> & Pick<AdaptiveOptions, 'onRate'>;
 
@@ -93,7 +111,7 @@ export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
   async acquire(): Promise<void> {
     // A rate cut while we slept invalidates the reserved slot: reserve again at the new pace.
     for (let tries = 0; tries < 10; tries++) {
-      const [wait, epoch] = (await this.redis.eval(ACQUIRE, 1, this.key, this.opts.maxRate)) as [number, number];
+      const [wait, epoch] = (await runScript(this.redis, ACQUIRE, this.key, this.opts.maxRate)) as [number, number];
       if (wait <= 0) return;
       await new Promise((r) => setTimeout(r, wait));
       const now = Number((await this.redis.hget(this.key, 'epoch')) ?? 0);
@@ -102,15 +120,15 @@ export class RedisAdaptiveRateLimiter implements AdaptiveRateLimiter {
   }
 
   async succeeded(): Promise<void> {
-    const rate = await this.redis.eval(SUCCEEDED, 1, this.key, this.opts.maxRate, this.opts.increasePerSecond);
+    const rate = await runScript(this.redis, SUCCEEDED, this.key, this.opts.maxRate, this.opts.increasePerSecond);
     this.opts.onRate?.(Number(rate));
   }
 
   async rateLimited(retryAfterMs: number | null): Promise<void> {
     const o = this.opts;
-    const rate = await this.redis.eval(
+    const rate = await runScript(
+      this.redis,
       RATE_LIMITED,
-      1,
       this.key,
       o.maxRate,
       o.minRate,

@@ -125,7 +125,8 @@ export async function waitUntilIdle(app: Pick<App, 'queues'>, options: IdleOptio
     const busy = [counts.send, counts.status].some((c) => Object.values(c).some((n) => n > 0));
     if (!busy) return true;
     if (performance.now() > deadline) return false;
-    await delay(options.pollMs ?? 100);
+    // Short: `tick --wait` ends this long after the last job at most (getJobCounts is cheap).
+    await delay(options.pollMs ?? 25);
   }
 }
 

@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
-import { listLeases, setLeaseState, showLease } from '../operations/leases.js';
+import { leasesPage, setLeaseState, showLease } from '../operations/leases.js';
 import { chargeLines, collectionReport } from '../operations/report.js';
-import { leaseNotFound } from '../operations/rows.js';
-import { formatOption, periodOption } from './options.js';
+import { leaseNotFound, PAGE_SIZE } from '../operations/rows.js';
+import {
+  formatOption,
+  LIMIT_HELP,
+  limitOption,
+  leaseStateOption,
+  OFFSET_HELP,
+  offsetOption,
+  periodOption,
+} from './options.js';
 import { BOM_OPTION_HELP, parseOutput, printRows, type OutputFormat } from './shared.js';
-import { printDetail, withDb } from './admin-shared.js';
+import { notePage, printDetail, withDb } from './admin-shared.js';
 
 /** `leases …` (list, ledger, pause/resume) and `report`: all SQLite only. */
 
@@ -13,31 +21,46 @@ export function registerLeaseCommands(program: Command): void {
 
   leases
     .command('list')
-    .description('every lease with its tenant, rent, state and charge counts')
+    .description(`leases by ref with tenant, rent, state and charge counts, ${PAGE_SIZE} at a time (--limit, --offset)`)
+    .option('--account <name>', 'only leases of this account (default: the leases that name none)')
+    .option('--state <state>', 'active, paused or ended', leaseStateOption)
+    .option('--limit <n>', LIMIT_HELP, limitOption)
+    .option('--offset <n>', OFFSET_HELP, offsetOption)
     .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { format: OutputFormat; bom?: boolean }) =>
-      withDb(({ db }) => {
-        const output = parseOutput(opts);
-        const rows = listLeases(db);
-        printRows(
-          output.format === 'table'
-            ? rows.map((l) => ({
-                ref: l.ref,
-                tenant: l.tenantName,
-                unit: l.unit,
-                rent: `${l.amount} ${l.currency}`,
-                due_day: l.dueDay,
-                channel: l.channel,
-                state: l.state,
-                charges: l.charges,
-                unpaid: l.unpaid,
-              }))
-            : (rows as unknown as Array<Record<string, unknown>>),
-          output,
-          'no leases (import a CSV first)',
-        );
-      }),
+    .action(
+      (opts: {
+        account?: string;
+        state?: string;
+        limit?: number;
+        offset?: number;
+        format: OutputFormat;
+        bom?: boolean;
+      }) =>
+        withDb(({ db, registry }) => {
+          const output = parseOutput(opts);
+          const filter = { account: opts.account, state: opts.state, defaultAccount: registry.defaultAccount.account };
+          const page = leasesPage(db, filter, { limit: opts.limit, offset: opts.offset });
+          const rows = page.rows;
+          printRows(
+            output.format === 'table'
+              ? rows.map((l) => ({
+                  ref: l.ref,
+                  tenant: l.tenantName,
+                  unit: l.unit,
+                  rent: `${l.amount} ${l.currency}`,
+                  due_day: l.dueDay,
+                  channel: l.channel,
+                  state: l.state,
+                  charges: l.charges,
+                  unpaid: l.unpaid,
+                }))
+              : (rows as unknown as Array<Record<string, unknown>>),
+            output,
+            'no leases (import a CSV first)',
+          );
+          notePage(page);
+        }),
     );
 
   leases

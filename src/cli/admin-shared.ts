@@ -2,6 +2,7 @@ import { createApp, type App } from '../app.js';
 import type { Clock } from '../time/clock.js';
 import { closeDb, openDb, type Db } from '../db/open.js';
 import type { Config } from '../config.js';
+import type { Page } from '../operations/rows.js';
 import { createRegistry, type AccountRegistry } from '../providers/registry.js';
 import { commandEnv, text, withIsoInstants } from './shared.js';
 
@@ -47,4 +48,12 @@ export function printDetail(title: string, fields: Record<string, unknown>): voi
   const width = Math.max(...keys.map((k) => k.length));
   const lines = keys.map((k) => `  ${k.padEnd(width)}  ${text(record[k])}`);
   process.stdout.write(`${title}\n${lines.join('\n')}\n`);
+}
+
+/** "rows 1–50 of 1,234; next: --offset 50" on stderr, when the list has more than this page. */
+export function notePage(page: Page<unknown>): void {
+  if (page.offset === 0 && page.total <= page.rows.length) return;
+  const to = page.offset + page.rows.length;
+  const next = to < page.total ? `; next page: --offset ${to}` : '';
+  process.stderr.write(`rows ${page.rows.length ? page.offset + 1 : 0}–${to} of ${page.total}${next}\n`);
 }

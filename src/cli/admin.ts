@@ -1,19 +1,29 @@
 import type { Command } from 'commander';
 import {
-  listCharges,
+  chargesPage,
   reissueCharge,
   reviewDoublePaymentOf,
   showCharge,
   voidCharge,
   type ChargeRow,
 } from '../operations/charges.js';
-import { chargeNotFound } from '../operations/rows.js';
+import { chargeNotFound, PAGE_SIZE } from '../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../operations/jobs.js';
 import { RentlinkError } from '../errors.js';
 import { registerLeaseCommands, registerReportCommand } from './admin-ledger.js';
-import { chargeIdArgument, chargeStatusOption, formatOption, periodOption, queueOption } from './options.js';
+import {
+  chargeIdArgument,
+  chargeStatusOption,
+  formatOption,
+  LIMIT_HELP,
+  limitOption,
+  OFFSET_HELP,
+  offsetOption,
+  periodOption,
+  queueOption,
+} from './options.js';
 import { BOM_OPTION_HELP, parseOutput, printRows, type OutputFormat } from './shared.js';
-import { printDetail, withApp, withDb } from './admin-shared.js';
+import { notePage, printDetail, withApp, withDb } from './admin-shared.js';
 
 /**
  * Operator commands: `jobs …` and `charges …` here, `leases …` and `report` in admin-ledger.ts.
@@ -101,7 +111,7 @@ function registerChargeCommands(program: Command): void {
 
   charges
     .command('list')
-    .description('list charges, newest period first')
+    .description(`list charges, newest period first, ${PAGE_SIZE} at a time (--limit, --offset)`)
     .option('--period <YYYY-MM>', 'only this period', periodOption)
     .option(
       '--status <status>',
@@ -109,18 +119,44 @@ function registerChargeCommands(program: Command): void {
       chargeStatusOption,
     )
     .option('--lease <ref>', 'only this lease')
+    .option('--account <name>', 'only leases of this account (default: the leases that name none)')
+    .option('--limit <n>', LIMIT_HELP, limitOption)
+    .option('--offset <n>', OFFSET_HELP, offsetOption)
     .option('--format <format>', 'table, json or csv', formatOption, 'table' as OutputFormat)
     .option('--bom', BOM_OPTION_HELP)
-    .action((opts: { period?: string; status?: string; lease?: string; format: OutputFormat; bom?: boolean }) =>
-      withDb(({ db }) => {
-        const output = parseOutput(opts);
-        const rows = listCharges(db, { period: opts.period, status: opts.status, leaseRef: opts.lease });
-        printRows(
-          output.format === 'table' ? rows.map(chargeTableRow) : (rows as unknown as Array<Record<string, unknown>>),
-          output,
-          'no charges',
-        );
-      }),
+    .action(
+      (opts: {
+        period?: string;
+        status?: string;
+        lease?: string;
+        account?: string;
+        limit?: number;
+        offset?: number;
+        format: OutputFormat;
+        bom?: boolean;
+      }) =>
+        withDb(({ db, registry }) => {
+          const output = parseOutput(opts);
+          const page = chargesPage(
+            db,
+            {
+              period: opts.period,
+              status: opts.status,
+              leaseRef: opts.lease,
+              account: opts.account,
+              defaultAccount: registry.defaultAccount.account,
+            },
+            { limit: opts.limit, offset: opts.offset },
+          );
+          printRows(
+            output.format === 'table'
+              ? page.rows.map(chargeTableRow)
+              : (page.rows as unknown as Array<Record<string, unknown>>),
+            output,
+            'no charges',
+          );
+          notePage(page);
+        }),
     );
 
   charges

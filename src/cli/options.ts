@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../config.js';
 import { errorMessage, RentlinkError } from '../errors.js';
-import { assertChargeStatus, assertPeriod } from '../operations/rows.js';
+import { assertChargeStatus, assertPeriod, MAX_PAGE_SIZE, PAGE_SIZE } from '../operations/rows.js';
+import { LEASE_STATES } from '../db/schema.js';
 import { parseFormat, type OutputFormat } from './shared.js';
 
 /**
@@ -75,3 +76,26 @@ export const chargeIdArgument = argumentParser((value: string): number => {
   const ok = /^\d+$/.test(value) && Number.isSafeInteger(id) && id >= 1;
   return ok ? id : invalid(`a charge id is a positive whole number, got "${value}"`);
 });
+
+/** `--limit`: rows per page of a listing, 1 to MAX_PAGE_SIZE. */
+export const limitOption = argumentParser((value: string): number => {
+  const n = Number(value);
+  return /^\d+$/.test(value) && n >= 1 && n <= MAX_PAGE_SIZE
+    ? n
+    : invalid(`expected a whole number from 1 to ${MAX_PAGE_SIZE}`);
+});
+
+/** `--offset`: rows of a listing to skip. */
+export const offsetOption = argumentParser((value: string): number => {
+  const n = Number(value);
+  return /^\d+$/.test(value) && Number.isSafeInteger(n) ? n : invalid('expected a whole number from 0');
+});
+
+/** Help of `--limit` and `--offset`, the same on every listing. */
+export const LIMIT_HELP = `rows per page, 1 to ${MAX_PAGE_SIZE} (default ${PAGE_SIZE})`;
+export const OFFSET_HELP = 'rows to skip (default 0): --offset 50 is the second page';
+
+/** `--state` of `leases list`: active, paused or ended. */
+export const leaseStateOption = argumentParser((value: string): string =>
+  (LEASE_STATES as readonly string[]).includes(value) ? value : invalid(`expected ${LEASE_STATES.join(', ')}`),
+);

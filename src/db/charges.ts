@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Actor } from './schema.js';
-import { recordEvent, type DbOrTx } from './events.js';
+import { recordEvent, recordEvents, type DbOrTx, type NewEvent } from './events.js';
+import { prepared } from './prepared.js';
 import type { Db } from './open.js';
-import { charges, leases, OPEN_CHARGE_STATUSES, type Charge } from './schema.js';
+import { charges, OPEN_CHARGE_STATUSES, type Charge } from './schema.js';
 
 /**
  * The `charges` table: what a tenant owes for one period. Every status change of a charge lives here,
@@ -27,48 +28,59 @@ export interface LinkIds extends ChargeIds {
 /** The fields every "the charge needs no send any more" change clears. */
 const NO_SEND = { nextSendAt: null, sendJob: null, sendQueuedAt: null } as const;
 
-/** A new charge for one period of a lease, due to be sent now. Returns its id, or null when it exists. */
-export function insertCharge(
-  tx: DbOrTx,
-  lease: { id: number; amountMinor: number; currency: string },
-  due: { period: string; dueDate: string; sendAt: number },
-  now: number,
-): number | null {
-  const row = tx
-    .insert(charges)
-    .values({
+/** A charge to create: one period of one lease. */
+export interface NewCharge {
+  lease: { id: number; amountMinor: number; currency: string };
+  due: { period: string; dueDate: string; sendAt: number };
+}
+
+const INSERT_CHARGE = `INSERT INTO charges
+  (lease_id, period, due_date, send_at, amount_minor, currency, status, next_send_at, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)
+  ON CONFLICT (lease_id, period) DO NOTHING RETURNING id`;
+
+/**
+ * New charges, each for one period of a lease and due to be sent now, with their `charge.created`
+ * events (written in bulk). A (lease, period) that already has its charge is skipped: UNIQUE keeps one
+ * charge per lease and period however many ticks run at once. Call it inside the caller's transaction.
+ * Returns how many were created.
+ */
+export function insertCharges(db: Db, list: readonly NewCharge[], now: number): number {
+  const insert = prepared(db.$client, INSERT_CHARGE);
+  const created: NewEvent[] = [];
+  for (const { lease, due } of list) {
+    const row = insert.get(
+      lease.id,
+      due.period,
+      due.dueDate,
+      due.sendAt,
+      lease.amountMinor,
+      lease.currency,
+      now,
+      now,
+      now,
+    ) as { id: number } | undefined;
+    if (!row) continue;
+    created.push({
+      at: now,
+      type: 'charge.created',
+      actor: 'tick',
       leaseId: lease.id,
-      period: due.period,
-      dueDate: due.dueDate,
-      sendAt: due.sendAt,
-      amountMinor: lease.amountMinor,
-      currency: lease.currency,
-      status: 'scheduled',
-      nextSendAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: [charges.leaseId, charges.period] })
-    .returning({ id: charges.id })
-    .get();
-  if (!row) return null;
-  recordEvent(tx, {
-    at: now,
-    type: 'charge.created',
-    actor: 'tick',
-    leaseId: lease.id,
-    chargeId: row.id,
-    details: { period: due.period, dueDate: due.dueDate, amountMinor: lease.amountMinor, currency: lease.currency },
-  });
-  return row.id;
+      chargeId: row.id,
+      details: { period: due.period, dueDate: due.dueDate, amountMinor: lease.amountMinor, currency: lease.currency },
+    });
+  }
+  recordEvents(db.$client, created);
+  return created.length;
 }
 
 /** A link of the charge is open at the provider: the charge is `invoiced` and needs no send. */
-export function chargeInvoiced(tx: DbOrTx, chargeId: number, now: number): void {
-  tx.update(charges)
-    .set({ status: 'invoiced', statusReason: null, ...NO_SEND, updatedAt: now })
-    .where(and(eq(charges.id, chargeId), inArray(charges.status, ['scheduled', 'invoiced', 'failed'])))
-    .run();
+export function chargeInvoiced(db: Db, chargeId: number, now: number): void {
+  prepared(
+    db.$client,
+    `UPDATE charges SET status = 'invoiced', status_reason = NULL, next_send_at = NULL, send_job = NULL,
+     send_queued_at = NULL, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'invoiced', 'failed')`,
+  ).run(now, chargeId);
 }
 
 /** The charge is settled by a payment. Returns false when it was not open (already paid or void). */
@@ -229,16 +241,36 @@ export interface SendDue {
   attempt: number;
 }
 
-/** Charges whose send is due and not queued, of active leases, oldest first. */
-export function chargesDueForSend(db: Db, now: number, limit: number): SendDue[] {
-  return db
-    .select({ chargeId: charges.id, attempt: charges.linkAttempt })
-    .from(charges)
-    .innerJoin(leases, eq(leases.id, charges.leaseId))
-    .where(and(lte(charges.nextSendAt, now), isNull(charges.sendQueuedAt), eq(leases.state, 'active')))
-    .orderBy(asc(charges.nextSendAt))
-    .limit(limit)
-    .all();
+/** A send that is due and not queued, with the account it goes to (null: the default account). */
+export interface DueSend extends SendDue {
+  nextSendAt: number;
+  account: string | null;
+}
+
+/** Where a walk over due sends stands: the last (next_send_at, id) handed out. */
+export interface SendCursor {
+  nextSendAt: number;
+  chargeId: number;
+}
+
+export const SEND_CURSOR_START: SendCursor = { nextSendAt: Number.MIN_SAFE_INTEGER, chargeId: 0 };
+
+// Index charges_send_due, walked in (next_send_at, id) order from the cursor. The account is the one of
+// the pre-made link row (a reissue or renewal decided when the previous link expired), else the lease's.
+const DUE_SENDS = `SELECT c.id AS chargeId, c.link_attempt AS attempt, c.next_send_at AS nextSendAt,
+  COALESCE(pl.account, l.account) AS account
+  FROM charges c JOIN leases l ON l.id = c.lease_id
+  LEFT JOIN payment_links pl ON pl.charge_id = c.id AND pl.attempt = c.link_attempt
+  WHERE c.next_send_at <= ? AND c.send_queued_at IS NULL AND (c.next_send_at, c.id) > (?, ?) AND l.state = 'active'
+  ORDER BY c.next_send_at, c.id LIMIT ?`;
+
+/**
+ * Charges whose send is due and not queued, of active leases, after `cursor` in (next_send_at, id)
+ * order. A cursor rather than "the first N": the tick hands a batch to Redis and reads the next one
+ * before the first is noted as queued.
+ */
+export function chargesDueForSend(db: Db, now: number, cursor: SendCursor, limit: number): DueSend[] {
+  return prepared(db.$client, DUE_SENDS).all(now, cursor.nextSendAt, cursor.chargeId, limit) as DueSend[];
 }
 
 /** Notes the jobs the tick queued; a charge whose send was done meanwhile is left alone. */

@@ -1,8 +1,9 @@
-import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { RentlinkError } from '../errors.js';
-import { recordEvent, type DbOrTx } from './events.js';
+import { recordEvent } from './events.js';
 import type { Db } from './open.js';
-import { leases, type Lease } from './schema.js';
+import { prepared } from './prepared.js';
+import { leases } from './schema.js';
 
 /**
  * The `leases` table's changes: its state (active / paused / ended), owned by the operator, and the
@@ -12,20 +13,32 @@ import { leases, type Lease } from './schema.js';
 /** `next_send_at` value that means "look at this lease at the next tick" (after an import or an edit). */
 export const LOOK_NOW = 0;
 
-/** Active leases whose next send instant has come, oldest first. */
-export function leasesDueForCharges(db: Db, now: number, limit: number): Lease[] {
-  return db
-    .select()
-    .from(leases)
-    .where(and(eq(leases.state, 'active'), isNotNull(leases.nextSendAt), lte(leases.nextSendAt, now)))
-    .orderBy(asc(leases.nextSendAt), asc(leases.id))
-    .limit(limit)
-    .all();
+/** What the tick needs of a lease to create its charges: the schedule and the rent. */
+export interface DueLease {
+  id: number;
+  amountMinor: number;
+  currency: string;
+  dueDay: number;
+  leadDays: number;
+  timezone: string;
+  startsOn: string;
+  endsOn: string | null;
+  paidThrough: string | null;
+}
+
+const DUE_LEASES = `SELECT id, amount_minor AS amountMinor, currency, due_day AS dueDay, lead_days AS leadDays,
+  timezone, starts_on AS startsOn, ends_on AS endsOn, paid_through AS paidThrough
+  FROM leases WHERE state = 'active' AND next_send_at IS NOT NULL AND next_send_at <= ?
+  ORDER BY next_send_at, id LIMIT ?`;
+
+/** Active leases whose next send instant has come, oldest first (index leases_next_send). */
+export function leasesDueForCharges(db: Db, now: number, limit: number): DueLease[] {
+  return prepared(db.$client, DUE_LEASES).all(now, limit) as DueLease[];
 }
 
 /** When the tick has to look at the lease next (null: never, it has no period left). */
-export function setNextSendAt(tx: DbOrTx, leaseId: number, nextSendAt: number | null): void {
-  tx.update(leases).set({ nextSendAt }).where(eq(leases.id, leaseId)).run();
+export function setNextSendAt(db: Db, leaseId: number, nextSendAt: number | null): void {
+  prepared(db.$client, 'UPDATE leases SET next_send_at = ? WHERE id = ?').run(nextSendAt, leaseId);
 }
 
 /**

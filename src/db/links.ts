@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import {
   chargeDoublePaid,
   chargeExpired,
@@ -9,8 +9,11 @@ import {
   chargeReopened,
   type LinkIds,
 } from './charges.js';
-import { recordEvent, type DbOrTx } from './events.js';
+import { recordEvent, recordEvents, type DbOrTx, type NewEvent } from './events.js';
 import type { Db } from './open.js';
+import { prepared } from './prepared.js';
+import { getLinkByAttempt, getOpenLink } from './queries.js';
+import { selectList } from './raw.js';
 import {
   charges,
   leases,
@@ -46,20 +49,15 @@ export interface NewLink {
   windowEndsAt: number;
 }
 
-/** Inserts the link row as `creating`, before any provider call. */
-export function insertLinkRow(tx: DbOrTx, link: NewLink, actor: Actor, now: number): PaymentLink {
-  const row = tx
-    .insert(paymentLinks)
-    .values({ ...link, status: 'creating', createdAt: now, updatedAt: now })
-    .returning()
-    .get();
-  recordEvent(tx, {
+/** The `link.creating` event of a new link row. */
+function creatingEvent(link: NewLink, linkId: number, actor: Actor, now: number): NewEvent {
+  return {
     at: now,
     type: 'link.creating',
     actor,
     leaseId: link.leaseId,
     chargeId: link.chargeId,
-    linkId: row.id,
+    linkId,
     details: {
       attempt: link.attempt,
       kind: link.kind,
@@ -68,38 +66,61 @@ export function insertLinkRow(tx: DbOrTx, link: NewLink, actor: Actor, now: numb
       channel: link.channel,
       expiresAt: new Date(link.expiresAt).toISOString(),
     },
-  });
+  };
+}
+
+/** Inserts the link row as `creating`, before any provider call. */
+export function insertLinkRow(tx: DbOrTx, link: NewLink, actor: Actor, now: number): PaymentLink {
+  const row = tx
+    .insert(paymentLinks)
+    .values({ ...link, status: 'creating', createdAt: now, updatedAt: now })
+    .returning()
+    .get();
+  recordEvent(tx, creatingEvent(link, row.id, actor, now));
   return row;
 }
 
+const INSERT_LINK = `INSERT INTO payment_links (charge_id, attempt, kind, reference, provider, account, channel, status,
+  expires_at, window_ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)
+  RETURNING ${selectList(paymentLinks, '')}`;
+
 /**
  * Returns the link row for (charge, attempt), inserting it as `creating` if it does not exist yet.
- * Returns null when another link of the charge may still change (invariant: one at a time).
+ * Returns null when another link of the charge may still change (invariant: one at a time). Every send
+ * job runs it: prepared statements in one IMMEDIATE transaction (the write lock up front, so a process
+ * never reads, then fails to upgrade to a writer).
  */
 export function ensureLinkRow(db: Db, link: NewLink, now: number): PaymentLink | null {
-  return db.transaction((tx) => {
-    const existing = tx
-      .select()
-      .from(paymentLinks)
-      .where(and(eq(paymentLinks.chargeId, link.chargeId), eq(paymentLinks.attempt, link.attempt)))
-      .get();
-    if (existing) return existing;
-    const other = tx
-      .select({ id: paymentLinks.id })
-      .from(paymentLinks)
-      .where(and(eq(paymentLinks.chargeId, link.chargeId), inArray(paymentLinks.status, OPEN_LINK_STATUSES)))
-      .get();
-    if (other) return null;
-    return insertLinkRow(tx, link, 'worker', now);
-  });
+  return db.$client
+    .transaction((): PaymentLink | null => {
+      const existing = getLinkByAttempt(db, link.chargeId, link.attempt);
+      if (existing) return existing;
+      if (getOpenLink(db, link.chargeId)) return null;
+      const row = prepared(db.$client, INSERT_LINK).get(
+        link.chargeId,
+        link.attempt,
+        link.kind,
+        link.reference,
+        link.provider,
+        link.account,
+        link.channel,
+        link.expiresAt,
+        link.windowEndsAt,
+        now,
+        now,
+      ) as PaymentLink;
+      recordEvents(db.$client, [creatingEvent(link, row.id, 'worker', now)]);
+      return row;
+    })
+    .immediate();
 }
 
 /** Counts a createLink call before it is made, so a retry knows the outcome may be uncertain. */
 export function noteCreateCall(db: Db, linkId: number, now: number): void {
-  db.update(paymentLinks)
-    .set({ createCalls: sql`${paymentLinks.createCalls} + 1`, updatedAt: now })
-    .where(eq(paymentLinks.id, linkId))
-    .run();
+  prepared(db.$client, 'UPDATE payment_links SET create_calls = create_calls + 1, updated_at = ? WHERE id = ?').run(
+    now,
+    linkId,
+  );
 }
 
 export interface OpenedLink {
@@ -115,38 +136,38 @@ export interface OpenedLink {
   details?: Record<string, unknown>;
 }
 
+const OPEN_LINK = `UPDATE payment_links SET status = 'open', provider_invoice_id = ?, url = ?,
+  expires_at = COALESCE(?, expires_at), next_check_at = ?, check_job = NULL, check_queued_at = NULL,
+  last_error = NULL, updated_at = ? WHERE id = ? AND status = 'creating' RETURNING charge_id AS chargeId`;
+
 /** creating → open, and the charge → invoiced (no more sends). No-op when the link is no longer `creating`. */
 export function markLinkOpen(db: Db, opened: OpenedLink, now: number): boolean {
-  return db.transaction((tx) => {
-    const updated = tx
-      .update(paymentLinks)
-      .set({
-        status: 'open',
-        providerLinkId: opened.providerLinkId,
-        url: opened.url,
-        ...(opened.expiresAt !== null ? { expiresAt: opened.expiresAt } : {}),
-        nextCheckAt: opened.nextCheckAt,
-        checkJob: null,
-        checkQueuedAt: null,
-        lastError: null,
-        updatedAt: now,
-      })
-      .where(and(eq(paymentLinks.id, opened.linkId), eq(paymentLinks.status, 'creating')))
-      .returning({ chargeId: paymentLinks.chargeId })
-      .get();
-    if (!updated) return false;
-    chargeInvoiced(tx, updated.chargeId, now);
-    recordEvent(tx, {
-      at: now,
-      type: opened.how === 'created' ? 'link.created' : 'link.adopted',
-      actor: 'worker',
-      leaseId: opened.leaseId,
-      chargeId: updated.chargeId,
-      linkId: opened.linkId,
-      details: { invoiceId: opened.providerLinkId, url: opened.url, ...opened.details },
-    });
-    return true;
-  });
+  return db.$client
+    .transaction((): boolean => {
+      const updated = prepared(db.$client, OPEN_LINK).get(
+        opened.providerLinkId,
+        opened.url,
+        opened.expiresAt,
+        opened.nextCheckAt,
+        now,
+        opened.linkId,
+      ) as { chargeId: number } | undefined;
+      if (!updated) return false;
+      chargeInvoiced(db, updated.chargeId, now);
+      recordEvents(db.$client, [
+        {
+          at: now,
+          type: opened.how === 'created' ? 'link.created' : 'link.adopted',
+          actor: 'worker',
+          leaseId: opened.leaseId,
+          chargeId: updated.chargeId,
+          linkId: opened.linkId,
+          details: { invoiceId: opened.providerLinkId, url: opened.url, ...opened.details },
+        },
+      ]);
+      return true;
+    })
+    .immediate();
 }
 
 /** The provider refused the request for good: link and charge `failed` with the provider's message. */
@@ -199,7 +220,11 @@ export function reopenFailedSend(db: Db, chargeId: number, actor: Actor, reason:
 
 /** Records a transient failure on the link, for the operator; the job will be retried. */
 export function noteLinkError(db: Db, linkId: number, message: string, now: number): void {
-  db.update(paymentLinks).set({ lastError: message, updatedAt: now }).where(eq(paymentLinks.id, linkId)).run();
+  prepared(db.$client, 'UPDATE payment_links SET last_error = ?, updated_at = ? WHERE id = ?').run(
+    message,
+    now,
+    linkId,
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -469,6 +494,9 @@ export function markLinkCanceledByProvider(db: Db, linkId: number, rawStatus: st
   });
 }
 
+const PENDING_CHECK = `UPDATE payment_links SET poll_count = poll_count + 1, next_check_at = ?, check_job = NULL,
+  check_queued_at = NULL, last_error = ?, updated_at = ? WHERE id = ? AND status = 'open'`;
+
 /** An open link is still pending: count the check and plan the next one. */
 export function recordPendingCheck(
   db: Db,
@@ -477,31 +505,15 @@ export function recordPendingCheck(
   now: number,
   lastError: string | null = null,
 ): void {
-  db.update(paymentLinks)
-    .set({
-      pollCount: sql`${paymentLinks.pollCount} + 1`,
-      nextCheckAt,
-      checkJob: null,
-      checkQueuedAt: null,
-      lastError,
-      updatedAt: now,
-    })
-    .where(and(eq(paymentLinks.id, link.id), eq(paymentLinks.status, 'open')))
-    .run();
+  prepared(db.$client, PENDING_CHECK).run(nextCheckAt, lastError, now, link.id);
 }
+
+const CLOSED_CHECK = `UPDATE payment_links SET poll_count = poll_count + 1, next_check_at = ?, check_job = NULL,
+  check_queued_at = NULL, updated_at = ? WHERE id = ? AND status IN ('expired', 'canceled')`;
 
 /** A closed (expired or superseded) link was checked and is unpaid: its next check, or none. */
 export function recordClosedCheck(db: Db, link: PaymentLink, nextCheckAt: number | null, now: number): void {
-  db.update(paymentLinks)
-    .set({
-      pollCount: sql`${paymentLinks.pollCount} + 1`,
-      nextCheckAt,
-      checkJob: null,
-      checkQueuedAt: null,
-      updatedAt: now,
-    })
-    .where(and(eq(paymentLinks.id, link.id), inArray(paymentLinks.status, ['expired', 'canceled'])))
-    .run();
+  prepared(db.$client, CLOSED_CHECK).run(nextCheckAt, now, link.id);
 }
 
 /** The provider confirmed it closed a superseded link. */

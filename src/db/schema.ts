@@ -117,7 +117,8 @@ export const charges = sqliteTable(
   },
   (t) => [
     uniqueIndex('charges_lease_period').on(t.leaseId, t.period),
-    index('charges_status').on(t.status),
+    // (status, due_date): the attention list reads the overdue open charges and each status in due-date order.
+    index('charges_status_due').on(t.status, t.dueDate),
     index('charges_period').on(t.period, t.currency),
     index('charges_send_due')
       .on(t.nextSendAt)

@@ -22,9 +22,17 @@ export function ensureSetting(db: Db, key: string, make: () => string, now: numb
   return readSetting(db, key) as string;
 }
 
+// Made once per database and never changed, so each process reads it once (every send job signs with it).
+const callbackKeys = new WeakMap<Db, string>();
+
 /** The key callback URLs are signed with: random, made once per database, never leaves it. */
 export function callbackKey(db: Db, now: number): string {
-  return ensureSetting(db, 'callback_key', () => randomBytes(32).toString('base64url'), now);
+  let key = callbackKeys.get(db);
+  if (key === undefined) {
+    key = ensureSetting(db, 'callback_key', () => randomBytes(32).toString('base64url'), now);
+    callbackKeys.set(db, key);
+  }
+  return key;
 }
 
 /** The Redis incarnation whose queues the queued markers in SQLite describe. */

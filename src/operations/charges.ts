@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
 import { chargeNextLink, chargeVoided, markSendsQueued, reviewDoublePayment } from '../db/charges.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
@@ -15,20 +15,10 @@ import {
   type PaymentLink,
 } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
-import { instantToZonedParts } from '../time/periods.js';
 import { sendJobId, sendJobOptions } from '../queues.js';
 import { reissuePlan } from '../schedule/link-plan.js';
 import { checkTimings, supersededCheckAt } from '../schedule/poll-plan.js';
-import {
-  assertChargeStatus,
-  assertPeriod,
-  chargeNotFound,
-  DOUBLE_PAID,
-  cleanReason,
-  leaseNotFound,
-  selectChargeRows,
-  type ChargeRow,
-} from './rows.js';
+import { chargeNotFound, cleanReason, selectChargeRows, type ChargeRow } from './rows.js';
 
 /**
  * Operator actions on charges: list, show (links + full history), reissue and void. Every action is
@@ -36,31 +26,14 @@ import {
  */
 
 export type { ChargeRow } from './rows.js';
-
-export interface ChargeFilter {
-  /** `YYYY-MM`. */
-  period?: string;
-  /** One of CHARGE_STATUSES. */
-  status?: string;
-  leaseRef?: string;
-}
-
-/** Charges matching the filter, newest period first. Throws on a bad period/status or an unknown lease. */
-export function listCharges(db: Db, filter: ChargeFilter = {}): ChargeRow[] {
-  const conditions: SQL[] = [];
-  if (filter.period !== undefined) conditions.push(eq(charges.period, assertPeriod(filter.period)));
-  if (filter.status !== undefined) {
-    const status = assertChargeStatus(filter.status);
-    conditions.push(status === DOUBLE_PAID ? gt(charges.extraPayments, 0) : eq(charges.status, status));
-  }
-  if (filter.leaseRef !== undefined) {
-    // An unknown ref is almost always a typo: say so instead of printing an empty list.
-    const lease = db.select({ id: leases.id }).from(leases).where(eq(leases.ref, filter.leaseRef)).get();
-    if (!lease) throw leaseNotFound(filter.leaseRef);
-    conditions.push(eq(charges.leaseId, lease.id));
-  }
-  return selectChargeRows(db, and(...conditions));
-}
+export {
+  attentionPage,
+  chargesNeedingAttention,
+  chargesPage,
+  listCharges,
+  type AttentionCounts,
+  type ChargeFilter,
+} from './listings.js';
 
 export interface ChargeEvent {
   id: number;
@@ -296,43 +269,6 @@ function supersedeOpenLink(
   const plan = supersededCheckAt(ctx.registry, checkTimings(ctx.config), now);
   closeSupersededLink(tx, link, { leaseId: charge.leaseId, reason: why }, plan, 'admin', now);
   return link;
-}
-
-/**
- * What the operator should look at: money received twice and not yet settled, failed charges (with
- * their reason), expired ones, and charges still scheduled/invoiced after their due date (a local
- * date, compared with today in the lease's zone).
- */
-export function chargesNeedingAttention(db: Db, now: number): ChargeRow[] {
-  // Due dates are local to each lease: "overdue" means before today in that lease's time zone. SQL
-  // narrows by the UTC date + 1 (no zone is more than 14 h ahead), the zone check is per row.
-  const tomorrowUtc = new Date(now + 86_400_000).toISOString().slice(0, 10);
-  const zones = new Map(
-    db
-      .select({ ref: leases.ref, timezone: leases.timezone })
-      .from(leases)
-      .all()
-      .map((l) => [l.ref, l.timezone]),
-  );
-  const isOverdue = (row: ChargeRow) => row.dueDate < instantToZonedParts(now, zones.get(row.leaseRef) ?? 'UTC').date;
-  return selectChargeRows(
-    db,
-    or(
-      inArray(charges.status, ['failed', 'expired']),
-      and(inArray(charges.status, ['scheduled', 'invoiced']), lt(charges.dueDate, tomorrowUtc)),
-      and(gt(charges.extraPayments, 0), isNull(charges.extraReviewedAt)),
-    ),
-  )
-    .filter((row) => row.status === 'failed' || row.status === 'expired' || needsDoubleReview(row) || isOverdue(row))
-    .sort((a, b) => attentionRank(a) - attentionRank(b) || a.dueDate.localeCompare(b.dueDate) || a.id - b.id);
-}
-
-const needsDoubleReview = (row: ChargeRow) => row.extraPayments > 0 && !row.doubleReviewed;
-
-/** Money to give back first, then failed (something is broken), then expired, then merely overdue. */
-function attentionRank(row: ChargeRow): number {
-  if (needsDoubleReview(row)) return 0;
-  return row.status === 'failed' ? 1 : row.status === 'expired' ? 2 : 3;
 }
 
 /** Charges paid more than once: still to review, and settled by an operator. */

@@ -1,11 +1,8 @@
 import { parse } from 'csv-parse/sync';
-import { eq } from 'drizzle-orm';
 import type { Clock } from '../time/clock.js';
-import { recordEvent, type DbOrTx } from '../db/events.js';
 import type { Db } from '../db/open.js';
-import { leases, tenants } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
-import { LOOK_NOW } from '../db/leases.js';
+import { writeLeaseRows, type ImportSummary } from './lease-writes.js';
 import type { AccountRegistry } from '../providers/registry.js';
 import {
   checkRow,
@@ -41,13 +38,7 @@ export function contactRulesOf(registry: AccountRegistry): ContactRules {
   };
 }
 
-export interface ImportSummary {
-  created: number;
-  updated: number;
-  unchanged: number;
-  /** The lease refs of the file, in file order. */
-  leases: string[];
-}
+export type { ImportSummary } from './lease-writes.js';
 
 /** A lease file that failed validation; nothing was written. */
 export class ImportError extends RentlinkError {
@@ -75,26 +66,30 @@ interface CsvRecord {
   line: number;
 }
 
-/** Records with the file line each starts on; a malformed file becomes one issue. */
-function readRecords(text: string, issues: ImportIssue[]): CsvRecord[] {
+/**
+ * Hands each record, with the file line it starts on, to `onRecord` as the parser reaches it (100,000
+ * rows are never held twice: no array of records with their parse info). Returns the one issue of a
+ * malformed file, or null.
+ */
+function readRecords(text: string, onRecord: (record: CsvRecord) => void): ImportIssue | null {
   try {
-    const parsed = parse(text, {
+    parse(text, {
       bom: true,
       trim: true,
       skip_empty_lines: true,
       relax_column_count: true, // counted below, so the message can say which line and how many
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[]; // `info: true` changes the shape
-    // `lines` is where a record ends; a quoted field may span lines (CRLF, LF or a bare CR), so count
-    // back to its start.
-    return parsed.map(({ record, info }) => ({
-      fields: record,
-      line: info.lines - record.reduce((n, v) => n + (v.match(/\r\n|\r|\n/g)?.length ?? 0), 0),
-    }));
+      on_record: (record: string[], info: { lines: number }) => {
+        // `lines` is where a record ends; a quoted field may span lines (CRLF, LF or a bare CR), so
+        // count back to its start.
+        const line = info.lines - record.reduce((n, v) => n + (v.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+        onRecord({ fields: record, line });
+        return null; // nothing kept by the parser
+      },
+    });
+    return null;
   } catch (err) {
     const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : 1;
-    issues.push({ line, field: 'file', message: `not readable as CSV: ${(err as Error).message}` });
-    return [];
+    return { line, field: 'file', message: `not readable as CSV: ${(err as Error).message}` };
   }
 }
 
@@ -128,43 +123,72 @@ function checkHeader(header: CsvRecord | undefined, issues: ImportIssue[]): Leas
 /**
  * Reads and validates a lease file. Every problem of every row is collected; `rows` holds the rows
  * that passed, which is only meaningful when `errors` is empty. A bad header stops the row checks
- * (the rows cannot be read against it).
+ * (the rows cannot be read against it); a file that is not readable as CSV is that one problem.
  */
 export function parseLeasesCsv(text: string, rules: ContactRules): { rows: LeaseRow[]; errors: ImportIssue[] } {
   const errors: ImportIssue[] = [];
-  const [header, ...records] = readRecords(text, errors);
-  if (errors.length > 0) return { rows: [], errors };
-  const columns = checkHeader(header, errors);
-  if (!columns) return { rows: [], errors };
-
   const rows: LeaseRow[] = [];
+  // The first record is the header; `columns` stays null when it is bad (the rows cannot be read).
+  const file: { header?: { columns: LeaseCsvColumn[] | null } } = {};
   const firstLineOfRef = new Map<string, number>();
-  for (const { fields, line } of records) {
-    if (fields.every((v) => v === '')) continue; // spreadsheets export trailing ",,,," lines
-    if (fields.length !== columns.length) {
-      errors.push({
-        line,
-        field: 'row',
-        message: `row has ${fields.length} values but the header has ${columns.length} columns`,
-      });
-      continue;
-    }
-    // Optional columns left out of the header read as empty.
-    const raw = Object.fromEntries(
-      LEASE_CSV_COLUMNS.map((c) => [c, columns.includes(c) ? (fields[columns.indexOf(c)] ?? '') : '']),
-    ) as Record<LeaseCsvColumn, string>;
-    const seenOn = firstLineOfRef.get(raw.lease_ref);
-    if (raw.lease_ref !== '' && seenOn !== undefined) {
-      errors.push({
-        line,
-        field: 'lease_ref',
-        message: `lease_ref ${shown(raw.lease_ref)} already appears on line ${seenOn}`,
-      });
-    } else if (raw.lease_ref !== '') firstLineOfRef.set(raw.lease_ref, line);
-    const row = checkRow(raw, line, errors, rules);
-    if (row && seenOn === undefined) rows.push(row);
-  }
+  const unreadable = readRecords(text, (record) => {
+    if (!file.header) file.header = { columns: checkHeader(record, errors) };
+    else if (file.header.columns) checkRecord(record, file.header.columns, { rows, errors, firstLineOfRef, rules });
+  });
+  if (unreadable) return { rows: [], errors: [unreadable] };
+  if (!file.header) checkHeader(undefined, errors);
+  if (!file.header?.columns) return { rows: [], errors };
   return { rows, errors: inFileOrder(errors) };
+}
+
+interface RowChecks {
+  rows: LeaseRow[];
+  errors: ImportIssue[];
+  firstLineOfRef: Map<string, number>;
+  rules: ContactRules;
+}
+
+/** Where each column of LEASE_CSV_COLUMNS sits in a header's order (-1: left out), computed once per file. */
+const positionsCache = new WeakMap<LeaseCsvColumn[], number[]>();
+
+function positionsOf(columns: LeaseCsvColumn[]): number[] {
+  let positions = positionsCache.get(columns);
+  if (!positions) {
+    positions = LEASE_CSV_COLUMNS.map((c) => columns.indexOf(c));
+    positionsCache.set(columns, positions);
+  }
+  return positions;
+}
+
+/** Checks one data record against the header; a valid, first-seen ref becomes a row. */
+function checkRecord({ fields, line }: CsvRecord, columns: LeaseCsvColumn[], checks: RowChecks): void {
+  const { errors, firstLineOfRef } = checks;
+  if (fields.every((v) => v === '')) return; // spreadsheets export trailing ",,,," lines
+  if (fields.length !== columns.length) {
+    errors.push({
+      line,
+      field: 'row',
+      message: `row has ${fields.length} values but the header has ${columns.length} columns`,
+    });
+    return;
+  }
+  // Optional columns left out of the header read as empty.
+  const positions = positionsOf(columns);
+  const raw = {} as Record<LeaseCsvColumn, string>;
+  LEASE_CSV_COLUMNS.forEach((c, i) => {
+    const at = positions[i] ?? -1;
+    raw[c] = at === -1 ? '' : (fields[at] ?? '');
+  });
+  const seenOn = firstLineOfRef.get(raw.lease_ref);
+  if (raw.lease_ref !== '' && seenOn !== undefined) {
+    errors.push({
+      line,
+      field: 'lease_ref',
+      message: `lease_ref ${shown(raw.lease_ref)} already appears on line ${seenOn}`,
+    });
+  } else if (raw.lease_ref !== '') firstLineOfRef.set(raw.lease_ref, line);
+  const row = checkRow(raw, line, errors, checks.rules);
+  if (row && seenOn === undefined) checks.rows.push(row);
 }
 
 /** Issues by line, and within a line in column order (the cross-field checks run last). */
@@ -173,128 +197,16 @@ function inFileOrder(issues: ImportIssue[]): ImportIssue[] {
   return issues.toSorted((a, b) => a.line - b.line || rank(a.field) - rank(b.field));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Writing.
-// ---------------------------------------------------------------------------------------------
-
-function tenantValues(row: LeaseRow) {
-  return {
-    name: row.tenantName,
-    email: row.email,
-    mobile: row.mobile,
-    mobileCountryCode: row.mobileCountryCode,
-    language: row.language,
-  };
-}
-
-function leaseValues(row: LeaseRow) {
-  return {
-    unit: row.unit,
-    amountMinor: row.amountMinor,
-    currency: row.currency,
-    dueDay: row.dueDay,
-    leadDays: row.leadDays,
-    validDays: row.validDays,
-    timezone: row.timezone,
-    channel: row.channel,
-    maxReissues: row.maxReissues,
-    startsOn: row.startsOn,
-    endsOn: row.endsOn,
-    account: row.account,
-    paidThrough: row.paidThrough,
-  };
-}
-
-/** A change to any of these moves the lease's billing schedule: the tick looks at it again at once. */
-const SCHEDULE_FIELDS = ['dueDay', 'leadDays', 'timezone', 'startsOn', 'endsOn', 'paidThrough'] as const;
-
-type Changes = Record<string, { from: unknown; to: unknown }>;
-
-/** The fields of `next` whose value differs from `current`. */
-function diff<T extends Record<string, unknown>>(current: Record<string, unknown>, next: T): Changes {
-  const changes: Changes = {};
-  for (const [key, to] of Object.entries(next)) {
-    if (current[key] !== to) changes[key] = { from: current[key], to };
-  }
-  return changes;
-}
-
-type Outcome = 'created' | 'updated' | 'unchanged';
-
-function createLease(tx: DbOrTx, row: LeaseRow, now: number): Outcome {
-  const tenant = tx
-    .insert(tenants)
-    .values({ ...tenantValues(row), createdAt: now, updatedAt: now })
-    .returning({ id: tenants.id })
-    .get();
-  const values = leaseValues(row);
-  const lease = tx
-    .insert(leases)
-    .values({ ref: row.ref, tenantId: tenant.id, ...values, nextSendAt: LOOK_NOW, createdAt: now, updatedAt: now })
-    .returning({ id: leases.id })
-    .get();
-  // The schedule is logged; contact details live in the tenant row.
-  recordEvent(tx, {
-    at: now,
-    type: 'lease.created',
-    actor: 'import',
-    leaseId: lease.id,
-    details: { ref: row.ref, tenantId: tenant.id, line: row.line, ...values },
-  });
-  return 'created';
-}
-
-function updateLease(tx: DbOrTx, row: LeaseRow, now: number, existing: typeof leases.$inferSelect): Outcome {
-  const tenant = tx.select().from(tenants).where(eq(tenants.id, existing.tenantId)).get();
-  const tenantChanges = tenant ? diff(tenant, tenantValues(row)) : {};
-  const leaseChanges = diff(existing, leaseValues(row));
-  if (Object.keys(tenantChanges).length === 0 && Object.keys(leaseChanges).length === 0) return 'unchanged';
-  if (Object.keys(tenantChanges).length > 0) {
-    tx.update(tenants)
-      .set({ ...tenantValues(row), updatedAt: now })
-      .where(eq(tenants.id, existing.tenantId))
-      .run();
-  }
-  if (Object.keys(leaseChanges).length > 0) {
-    // The lease's state (active/paused/ended) belongs to the operator, not to the file. A new account
-    // applies to links made from now on; a link already made stays with the account that made it.
-    const rescheduled = SCHEDULE_FIELDS.some((field) => field in leaseChanges);
-    tx.update(leases)
-      .set({ ...leaseValues(row), ...(rescheduled ? { nextSendAt: LOOK_NOW } : {}), updatedAt: now })
-      .where(eq(leases.id, existing.id))
-      .run();
-  }
-  recordEvent(tx, {
-    at: now,
-    type: 'lease.updated',
-    actor: 'import',
-    leaseId: existing.id,
-    details: { ref: row.ref, line: row.line, lease: leaseChanges, tenant: tenantChanges },
-  });
-  return 'updated';
-}
-
 /**
  * Imports a lease file: creates new leases (each with its tenant) and updates existing ones by
- * `lease_ref`, in one transaction with one event per created or changed lease. Throws `ImportError`
- * (code IMPORT_INVALID, with `issues`) and writes nothing when any row is invalid.
+ * `lease_ref`, with one event per created or changed lease. The whole file is validated first: when
+ * any row is invalid it throws `ImportError` (code IMPORT_INVALID, with `issues`) and writes nothing.
+ * Valid rows are written in short transactions of a few thousand (lease-writes.ts), so a large file
+ * never holds the write lock long enough to stall other processes; an interrupted import is finished
+ * by running it again (rows already written are unchanged).
  */
 export function importLeases(db: Db, clock: Clock, text: string, rules: ContactRules): ImportSummary {
   const { rows, errors } = parseLeasesCsv(text, rules);
   if (errors.length > 0) throw new ImportError(errors);
-  const now = clock.now();
-  const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, leases: [] };
-  // IMMEDIATE takes the write lock up front: a deferred transaction that reads first could not
-  // upgrade to a writer if another process wrote in between (SQLITE_BUSY without waiting).
-  db.transaction(
-    (tx) => {
-      for (const row of rows) {
-        const existing = tx.select().from(leases).where(eq(leases.ref, row.ref)).get();
-        summary[existing ? updateLease(tx, row, now, existing) : createLease(tx, row, now)] += 1;
-        summary.leases.push(row.ref);
-      }
-    },
-    { behavior: 'immediate' },
-  );
-  return summary;
+  return writeLeaseRows(db, rows, clock.now());
 }

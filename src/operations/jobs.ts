@@ -5,7 +5,7 @@ import type { Db } from '../db/open.js';
 import { reopenFailedSend } from '../db/links.js';
 import { getLink, getLinkByAttempt, loadChargeContext, type ChargeContext } from '../db/queries.js';
 import { errorMessage } from '../errors.js';
-import type { QueueKind as QueueName } from '../queues.js';
+import { requeuedJobId, sendJobId, type QueueKind as QueueName } from '../queues.js';
 import { cleanReason, isoOrNull } from './rows.js';
 
 /**
@@ -229,4 +229,39 @@ function describeJob(db: Db, { queue, account }: AccountQueue, job: AnyJob): Fai
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
+}
+
+/** How far a send's re-queue chain is followed (`send-12-1`, `-r2`, `-r3`, `-r4`): each dead job adds one. */
+const REQUEUE_CHAIN = 4;
+
+/**
+ * chargeId → id of the failed send job of its current attempt, for the given charges that are
+ * `failed` (Retry re-runs that job rather than reissuing). Looked up by the deterministic job ids of
+ * the charges shown (a page of at most MAX_PAGE_SIZE), never by listing every failed job in Redis.
+ */
+export async function failedSendJobsOf(ctx: AppContext, chargeIds: number[]): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  if (chargeIds.length === 0) return found;
+  const failed = ctx.db.$client
+    .prepare(
+      "SELECT id, link_attempt AS attempt FROM charges WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))",
+    )
+    .all(JSON.stringify(chargeIds)) as Array<{ id: number; attempt: number }>;
+  const queues = queuesOf(ctx, 'send');
+  await Promise.all(
+    failed.map(async ({ id, attempt }) => {
+      const ids = [sendJobId(id, attempt)];
+      while (ids.length < REQUEUE_CHAIN) ids.push(requeuedJobId(ids.at(-1) as string));
+      for (const jobId of ids.reverse()) {
+        for (const q of queues) {
+          const job = (await q.bull.getJob(jobId)) as AnyJob | undefined;
+          if (job && (await job.getState()) === 'failed') {
+            found.set(id, jobId);
+            return;
+          }
+        }
+      }
+    }),
+  );
+  return found;
 }

@@ -11,6 +11,7 @@ import {
 } from '../providers/types.js';
 import { currencyExponent, isKnownCurrency, toMinorUnits } from '../money.js';
 import { isValidLocalDate, isValidTimeZone } from '../time/periods.js';
+import { FAST_FIELD_RULES, SLOW } from './lease-fast.js';
 
 // Validation of one lease row: every column on its own, then the rules that tie columns together.
 // Problems are collected (never thrown) so a file reports every bad field of every row at once.
@@ -185,7 +186,8 @@ function localDate(field: string) {
 export const TENANT_NAME_MAX = 100;
 export const UNIT_MAX = 60;
 
-const FIELD_RULES = {
+/** The zod rule of each column: the authority on what a field may hold, and the author of every message. */
+export const FIELD_RULES = {
   lease_ref: required('lease_ref', 'your own unique id for the lease')
     .max(40, {
       error: (iss) => `lease_ref must be at most 40 characters, got ${String(iss.input).length}`,
@@ -280,6 +282,11 @@ function checkFields(raw: Record<LeaseCsvColumn, string>, line: number, issues: 
     const characterProblem = forbiddenCharacterProblem(column, raw[column]);
     if (characterProblem) {
       issues.push({ line, field: column, message: characterProblem });
+      continue;
+    }
+    const fast = FAST_FIELD_RULES[column](raw[column]);
+    if (fast !== SLOW) {
+      fields[column] = fast;
       continue;
     }
     const result = FIELD_RULES[column].safeParse(raw[column]);

@@ -1,10 +1,11 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../time/clock.js';
 import { changeLeaseState } from '../db/leases.js';
 import type { Db } from '../db/open.js';
-import { charges, leases, tenants, type Lease, type Tenant } from '../db/schema.js';
+import { charges, LEASE_STATES, leases, tenants, type Lease, type LeaseState, type Tenant } from '../db/schema.js';
+import { RentlinkError } from '../errors.js';
 import { toDecimalString } from '../money.js';
-import { cleanReason, selectChargeRows, type ChargeRow } from './rows.js';
+import { cleanReason, pageOf, selectChargeRows, type ChargeRow, type Page, type PageRequest } from './rows.js';
 
 /** Operator views of leases (with each tenant's ledger) and pausing/resuming a lease. */
 
@@ -26,8 +27,38 @@ export interface LeaseSummary {
   unpaid: number;
 }
 
-/** Every lease with its tenant and charge counts, by ref. */
-export function listLeases(db: Db): LeaseSummary[] {
+/** Which leases a listing shows. */
+export interface LeaseFilter {
+  /** The lease's account (`default` matches leases that name none). */
+  account?: string;
+  state?: string;
+  /** The name of the default account, for `account` (default: `default`). */
+  defaultAccount?: string;
+}
+
+function leaseWhere(filter: LeaseFilter): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (filter.account !== undefined) {
+    conditions.push(
+      sql`COALESCE(${leases.account}, ${filter.defaultAccount ?? 'default'}) = ${filter.account.toLowerCase()}`,
+    );
+  }
+  if (filter.state !== undefined) {
+    if (!(LEASE_STATES as readonly string[]).includes(filter.state)) {
+      throw new RentlinkError(
+        'INVALID_INPUT',
+        `state must be one of ${LEASE_STATES.join(', ')}; got "${filter.state}"`,
+      );
+    }
+    conditions.push(eq(leases.state, filter.state as LeaseState));
+  }
+  return and(...conditions);
+}
+
+/** Leases with their tenant and charge counts, by ref, one page (the ref index gives the order). */
+export function leasesPage(db: Db, filter: LeaseFilter = {}, request: PageRequest = {}): Page<LeaseSummary> {
+  const { limit, offset } = pageOf(request);
+  const where = leaseWhere(filter);
   const rows = db
     .select({
       lease: leases,
@@ -37,21 +68,40 @@ export function listLeases(db: Db): LeaseSummary[] {
     })
     .from(leases)
     .innerJoin(tenants, eq(tenants.id, leases.tenantId))
+    .where(where)
     .orderBy(asc(leases.ref))
+    .limit(limit)
+    .offset(offset)
     .all();
-  return rows.map(({ lease, tenantName, charges: count, unpaid }) => ({
-    ref: lease.ref,
-    tenantName,
-    unit: lease.unit,
-    amount: toDecimalString(lease.amountMinor, lease.currency),
-    amountMinor: lease.amountMinor,
-    currency: lease.currency,
-    dueDay: lease.dueDay,
-    channel: lease.channel,
-    state: lease.state,
-    charges: count,
-    unpaid,
-  }));
+  const total =
+    db
+      .select({ n: sql<number>`COUNT(*)` })
+      .from(leases)
+      .where(where)
+      .get()?.n ?? 0;
+  return {
+    rows: rows.map(({ lease, tenantName, charges: count, unpaid }) => ({
+      ref: lease.ref,
+      tenantName,
+      unit: lease.unit,
+      amount: toDecimalString(lease.amountMinor, lease.currency),
+      amountMinor: lease.amountMinor,
+      currency: lease.currency,
+      dueDay: lease.dueDay,
+      channel: lease.channel,
+      state: lease.state,
+      charges: count,
+      unpaid,
+    })),
+    total,
+    limit,
+    offset,
+  };
+}
+
+/** One page (default the first 50) of {@link leasesPage}'s rows. */
+export function listLeases(db: Db, filter: LeaseFilter & PageRequest = {}): LeaseSummary[] {
+  return leasesPage(db, filter, filter).rows;
 }
 
 export interface LeaseDetail {

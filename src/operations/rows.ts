@@ -1,5 +1,5 @@
 import { alias } from 'drizzle-orm/sqlite-core';
-import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { CHARGE_STATUSES, charges, leases, paymentLinks, tenants, type ChargeStatus } from '../db/schema.js';
 import { RentlinkError } from '../errors.js';
@@ -160,4 +160,40 @@ export function chargeNotFound(id: number): RentlinkError {
 /** The error for an unknown lease ref. */
 export function leaseNotFound(ref: string): RentlinkError {
   return new RentlinkError('NOT_FOUND', `lease "${ref}" not found`);
+}
+
+/** Rows per page of every operator list (CLI, JSON API, pages) unless asked otherwise, and the most allowed. */
+export const PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/** Which slice of a list to show: `limit` rows after skipping `offset`. */
+export interface PageRequest {
+  limit?: number;
+  offset?: number;
+}
+
+/** One page of a list, with the total the filter matches (for "51–100 of 100,000" and a next link). */
+export interface Page<T> {
+  rows: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** The page asked for, with the defaults, refused with a readable error when out of range. */
+export function pageOf(request: PageRequest = {}): { limit: number; offset: number } {
+  const limit = request.limit ?? PAGE_SIZE;
+  const offset = request.offset ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+    throw new RentlinkError('INVALID_INPUT', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${limit}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new RentlinkError('INVALID_INPUT', `offset must be a whole number from 0, got ${offset}`);
+  return { limit, offset };
+}
+
+/** Charge rows for `ids`, in the order of `ids` (a page chosen by a cheaper query first). */
+export function chargeRowsByIds(db: Db, ids: number[]): ChargeRow[] {
+  if (ids.length === 0) return [];
+  const byId = new Map(selectChargeRows(db, inArray(charges.id, ids)).map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id)).filter((row): row is ChargeRow => row !== undefined);
 }

@@ -28,6 +28,8 @@ export function fileStore(path: string): SandboxStore {
   db.pragma('synchronous = NORMAL');
   db.exec(`CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id))`);
+  // Without it, MAX(seq) read the whole table on every save: each change cost more as records piled up.
+  db.exec('CREATE INDEX IF NOT EXISTS records_seq ON records (seq)');
   const upsert = db.prepare(
     `INSERT INTO records (kind, id, seq, value) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM records), ?)
      ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value`,

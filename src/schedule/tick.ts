@@ -1,17 +1,11 @@
 import type { AppContext } from '../context.js';
-import {
-  chargesDueForSend,
-  chargeUnroutable,
-  forgetQueuedSends,
-  insertCharge,
-  markSendsQueued,
-} from '../db/charges.js';
+import { forgetQueuedSends, insertCharges, type NewCharge } from '../db/charges.js';
 import { forgetQueuedChecks, linksDueForCheck, markChecksQueued } from '../db/checks.js';
 import { leasesDueForCharges, setNextSendAt } from '../db/leases.js';
 import { QUEUE_INCARNATION, readSetting, writeSetting } from '../db/settings.js';
-import type { Lease } from '../db/schema.js';
-import { sendJobId, sendJobOptions, statusJobId, statusJobOptions } from '../queues.js';
+import { statusJobId, statusJobOptions } from '../queues.js';
 import { duePeriods, nextSendInstant } from '../time/periods.js';
+import { SendQueuer } from './queue-sends.js';
 import { pruneMootFailures, requeueDeadWork } from './requeue.js';
 
 export interface TickResult {
@@ -25,8 +19,11 @@ export interface TickResult {
   rebuilt: boolean;
 }
 
-/** Rows per SQLite transaction and per `addBulk`: bounded memory and short write locks at any size. */
-const BATCH = 2000;
+/**
+ * Leases (or links) per SQLite transaction and per `addBulk`: bounded memory, and write locks of tens of
+ * milliseconds at any size, so other processes' jobs never wait long for SQLite.
+ */
+const BATCH = 1000;
 
 /**
  * One tick. It costs what is due, not what exists: every step reads indexed columns.
@@ -44,8 +41,7 @@ export async function runTick(ctx: AppContext): Promise<TickResult> {
   try {
     const now = ctx.clock.now();
     const rebuilt = await noticeLostQueues(ctx, now);
-    const chargesCreated = createDueCharges(ctx, now);
-    const sendJobs = await queueDueSends(ctx, now);
+    const { chargesCreated, sendJobs } = await createChargesAndQueueSends(ctx, now);
     const statusJobs = await queueDueChecks(ctx, now);
     const requeued = await requeueDeadWork(ctx, now);
     await pruneMootFailures(ctx, now);
@@ -72,58 +68,53 @@ async function noticeLostQueues(ctx: AppContext, now: number): Promise<boolean> 
   return known !== null;
 }
 
+/**
+ * Steps 1 and 2 for sends, overlapped: each batch of new charges is handed to Redis while the next
+ * batch is created, so SQLite (here) and Redis (on the other core) work at the same time.
+ */
+async function createChargesAndQueueSends(ctx: AppContext, now: number) {
+  const sends = new SendQueuer(ctx, now);
+  let chargesCreated = 0;
+  for (;;) {
+    const batch = createChargesBatch(ctx, now);
+    chargesCreated += batch.created;
+    await sends.drain();
+    if (batch.done) return { chargesCreated, sendJobs: await sends.finish() };
+  }
+}
+
 /** Creates the charges that have become due, for the leases whose next send instant has come. */
 export function createDueCharges(ctx: Pick<AppContext, 'db' | 'config'>, now: number): number {
   let created = 0;
   for (;;) {
-    const due = leasesDueForCharges(ctx.db, now, BATCH);
-    if (due.length === 0) return created;
-    created += ctx.db.transaction((tx) => {
-      let inBatch = 0;
-      for (const lease of due) {
-        for (const period of duePeriods(lease, now, ctx.config.CATCH_UP_PERIODS)) {
-          if (insertCharge(tx, lease, period, now) !== null) inBatch++;
-        }
-        setNextSendAt(tx, lease.id, nextSendInstant(lease, now));
-      }
-      return inBatch;
-    });
-    if (due.length < BATCH) return created;
+    const batch = createChargesBatch(ctx, now);
+    created += batch.created;
+    if (batch.done) return created;
   }
 }
 
-/** Queues a send for every charge that needs one and has none queued, by its lease's account. */
-async function queueDueSends(ctx: AppContext, now: number): Promise<number> {
-  let queued = 0;
-  for (;;) {
-    const due = chargesDueForSend(ctx.db, now, BATCH);
-    if (due.length === 0) return queued;
-    const accounts = accountsOfCharges(
-      ctx,
-      due.map((d) => d.chargeId),
-    );
-    const jobs = due.map((d) => ({
-      ...d,
-      jobId: sendJobId(d.chargeId, d.attempt),
-      account: accounts.get(d.chargeId) ?? ctx.registry.defaultAccount.account,
-    }));
-    for (const [account, group] of groupBy(jobs, (j) => j.account)) {
-      if (!ctx.registry.has(account)) {
-        for (const j of group) chargeUnroutable(ctx.db, j.chargeId, account, now);
-        continue;
+/**
+ * One batch of step 1: BATCH due leases in one short IMMEDIATE transaction (the write lock is taken up
+ * front and held for milliseconds, so other processes' jobs are not kept waiting), prepared statements
+ * and events in bulk. A lease's next instant moves past `now` in the same transaction, so the next batch
+ * starts where this one ended. `done` when no due lease is left.
+ */
+function createChargesBatch(ctx: Pick<AppContext, 'db' | 'config'>, now: number): { created: number; done: boolean } {
+  const { db } = ctx;
+  const due = leasesDueForCharges(db, now, BATCH);
+  if (due.length === 0) return { created: 0, done: true };
+  const created = db.$client
+    .transaction(() => {
+      const wanted: NewCharge[] = [];
+      for (const lease of due) {
+        for (const period of duePeriods(lease, now, ctx.config.CATCH_UP_PERIODS)) wanted.push({ lease, due: period });
       }
-      await ctx.queues.send(account).addBulk(
-        group.map((j) => ({
-          name: 'send',
-          data: { chargeId: j.chargeId, attempt: j.attempt },
-          opts: { ...sendJobOptions(ctx.config), jobId: j.jobId },
-        })),
-      );
-    }
-    markSendsQueued(ctx.db, jobs, now);
-    queued += jobs.length;
-    if (due.length < BATCH) return queued;
-  }
+      const inBatch = insertCharges(db, wanted, now);
+      for (const lease of due) setNextSendAt(db, lease.id, nextSendInstant(lease, now));
+      return inBatch;
+    })
+    .immediate();
+  return { created, done: due.length < BATCH };
 }
 
 /** Queues a status check for every link whose check time has come, on the link's own account. */
@@ -157,22 +148,6 @@ async function queueDueChecks(ctx: AppContext, now: number): Promise<number> {
   }
 }
 
-/**
- * The account each charge's send goes to: the account of its pre-made link row (a reissue or renewal
- * decided when the previous link expired), else its lease's account, else the default.
- */
-function accountsOfCharges(ctx: AppContext, chargeIds: number[]): Map<number, string | null> {
-  const rows = ctx.db.$client
-    .prepare(
-      `SELECT c.id AS chargeId, COALESCE(pl.account, l.account) AS account
-       FROM charges c JOIN leases l ON l.id = c.lease_id
-       LEFT JOIN payment_links pl ON pl.charge_id = c.id AND pl.attempt = c.link_attempt
-       WHERE c.id IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(chargeIds)) as Array<{ chargeId: number; account: string | null }>;
-  return new Map(rows.map((r) => [r.chargeId, r.account]));
-}
-
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
@@ -183,5 +158,3 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   }
   return groups;
 }
-
-export type { Lease };

@@ -155,20 +155,34 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+type WallFields = Readonly<Ymd & { hour: number; minute: number; second: number }>;
+
+// The tick asks for "now" in a lease's zone twice per lease, for 100,000 leases with the same `now`:
+// the last answer per zone is kept (formatToParts is the costliest step of the due-date math).
+const lastWall = new Map<string, { ms: number; fields: WallFields }>();
+
 /** The wall clock in `timeZone` at instant `ms`, as fields (seconds resolution). */
-function wallFields(ms: number, timeZone: string): Ymd & { hour: number; minute: number; second: number } {
+function wallFields(ms: number, timeZone: string): WallFields {
+  const last = lastWall.get(timeZone);
+  if (last && last.ms === ms) return last.fields;
+  const fields = computeWallFields(ms, timeZone);
+  lastWall.set(timeZone, { ms, fields });
+  return fields;
+}
+
+function computeWallFields(ms: number, timeZone: string): WallFields {
   const fields: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(ms)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
-  return {
+  return Object.freeze({
     year: fields.year ?? NaN,
     month: fields.month ?? NaN,
     day: fields.day ?? NaN,
     hour: fields.hour ?? NaN,
     minute: fields.minute ?? NaN,
     second: fields.second ?? NaN,
-  };
+  });
 }
 
 /** The wall clock at `ms`, read as if it were UTC: `wallAsUtc(ms) − ms` is the zone's offset at `ms`. */
@@ -305,10 +319,7 @@ function isBillable(lease: LeaseSchedule, p: DuePeriod): boolean {
  * at a lease again only then, so a tick costs what is due, not what exists.
  */
 export function nextSendInstant(lease: LeaseSchedule, now: number): number | null {
-  const at = (period: Period): DuePeriod => {
-    const dueDate = dueDateFor(period, lease.dueDay);
-    return { period, dueDate, sendAt: sendAtFor(dueDate, lease.leadDays, lease.timezone) };
-  };
+  const at = (period: Period): DuePeriod => periodAt(period, lease);
   const [latest] = latestSentPeriods(lease, now, 1);
   let next = at(addMonths(latest?.period ?? periodOf(instantToZonedParts(now, lease.timezone).date), 1));
   // Jump (never walk month by month) past the start and past what was collected outside rentlink.
@@ -322,10 +333,7 @@ export function nextSendInstant(lease: LeaseSchedule, now: number): number | nul
 
 /** The `count` most recent periods whose send instant is ≤ `now`, oldest first. */
 function latestSentPeriods(lease: LeaseSchedule, now: number, count: number): DuePeriod[] {
-  const at = (period: Period): DuePeriod => {
-    const dueDate = dueDateFor(period, lease.dueDay);
-    return { period, dueDate, sendAt: sendAtFor(dueDate, lease.leadDays, lease.timezone) };
-  };
+  const at = (period: Period): DuePeriod => periodAt(period, lease);
   // Lead days can move a period's send date into an earlier month (due the 1st, 5 days lead → sent
   // in the previous month), so start far enough ahead of today's local month. Send instants grow
   // with the period, so walking back, the first one that has come is the latest.
@@ -335,4 +343,20 @@ function latestSentPeriods(lease: LeaseSchedule, now: number, count: number): Du
   const periods = [latest];
   while (periods.length < count) periods.unshift(at(addMonths(periods[0]?.period ?? latest.period, -1)));
   return periods;
+}
+
+// A period's due date and send instant depend on (period, due day, lead days, zone) only, and a tick
+// over 100,000 leases asks for the same few hundred combinations again and again: memoised (frozen, so
+// a caller cannot change what the next one gets), bounded like the instant cache.
+const periodCache = new Map<string, DuePeriod>();
+
+function periodAt(period: Period, lease: Pick<LeaseSchedule, 'dueDay' | 'leadDays' | 'timezone'>): DuePeriod {
+  const key = `${period}|${lease.dueDay}|${lease.leadDays}|${lease.timezone}`;
+  const cached = periodCache.get(key);
+  if (cached) return cached;
+  if (periodCache.size >= INSTANT_CACHE_LIMIT) periodCache.clear();
+  const dueDate = dueDateFor(period, lease.dueDay);
+  const computed = Object.freeze({ period, dueDate, sendAt: sendAtFor(dueDate, lease.leadDays, lease.timezone) });
+  periodCache.set(key, computed);
+  return computed;
 }

@@ -1,17 +1,12 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { CHARGE_STATUSES } from '../../db/schema.js';
+import { CHARGE_STATUSES, LEASE_STATES } from '../../db/schema.js';
 import { RentlinkError } from '../../errors.js';
-import {
-  chargesNeedingAttention,
-  listCharges,
-  reissueCharge,
-  showCharge,
-  voidCharge,
-} from '../../operations/charges.js';
+import { attentionPage, chargesPage, reissueCharge, showCharge, voidCharge } from '../../operations/charges.js';
+import { leasesPage } from '../../operations/leases.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN, PERIOD_RULE } from '../../operations/rows.js';
+import { DOUBLE_PAID, MAX_PAGE_SIZE, PERIOD_PATTERN, PERIOD_RULE, type PageRequest } from '../../operations/rows.js';
 import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
 import { collectionReport } from '../../operations/report.js';
 
@@ -39,6 +34,14 @@ function query<T>(c: Context, name: string, schema: z.ZodType<T>): T | undefined
   if (!parsed.success)
     throw new InputError(`${name}: "${value}" is not valid (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return parsed.data;
+}
+
+/** `?limit=` (1 to MAX_PAGE_SIZE, default PAGE_SIZE) and `?offset=` (default 0) of a list. */
+function pageQuery(c: Context): PageRequest {
+  return {
+    limit: query(c, 'limit', z.coerce.number().int().min(1).max(MAX_PAGE_SIZE)),
+    offset: query(c, 'offset', z.coerce.number().int().min(0)),
+  };
 }
 
 /** The JSON body validated by `schema`; an empty body counts as `{}`. */
@@ -96,13 +99,36 @@ export function registerApiRoutes(http: Hono, app: App): void {
 
   http.get(
     '/admin/api/charges',
-    json((c) => ({
-      charges: listCharges(app.db, {
-        period: query(c, 'period', z.string().regex(PERIOD_PATTERN, `expected ${PERIOD_RULE}`)),
-        status: query(c, 'status', z.enum(CHARGE_STATUSES)),
-        leaseRef: query(c, 'lease', z.string().min(1)),
-      }),
-    })),
+    json((c) => {
+      const page = chargesPage(
+        app.db,
+        {
+          period: query(c, 'period', z.string().regex(PERIOD_PATTERN, `expected ${PERIOD_RULE}`)),
+          status: query(c, 'status', z.enum([...CHARGE_STATUSES, DOUBLE_PAID])),
+          leaseRef: query(c, 'lease', z.string().min(1)),
+          account: query(c, 'account', z.string().min(1).max(32)),
+          defaultAccount: app.registry.defaultAccount.account,
+        },
+        pageQuery(c),
+      );
+      return { charges: page.rows, total: page.total, limit: page.limit, offset: page.offset };
+    }),
+  );
+
+  http.get(
+    '/admin/api/leases',
+    json((c) => {
+      const page = leasesPage(
+        app.db,
+        {
+          account: query(c, 'account', z.string().min(1).max(32)),
+          state: query(c, 'state', z.enum(LEASE_STATES)),
+          defaultAccount: app.registry.defaultAccount.account,
+        },
+        pageQuery(c),
+      );
+      return { leases: page.rows, total: page.total, limit: page.limit, offset: page.offset };
+    }),
   );
 
   http.get(
@@ -146,7 +172,10 @@ export function registerApiRoutes(http: Hono, app: App): void {
 
   http.get(
     '/admin/api/attention',
-    json(() => ({ charges: chargesNeedingAttention(app.db, app.clock.now()) })),
+    json((c) => {
+      const page = attentionPage(app.db, app.clock.now(), pageQuery(c));
+      return { charges: page.rows, total: page.total, counts: page.counts, limit: page.limit, offset: page.offset };
+    }),
   );
 
   http.all('/admin/api/*', (c) =>

@@ -5,16 +5,11 @@ import type { App } from '../../app.js';
 import { addMonths, instantToZonedParts, periodOf } from '../../time/periods.js';
 import { fillSeries, lastPeriods, type SeriesPoint } from './chart.js';
 import { csrfOk, safeNext } from './auth.js';
-import {
-  chargesNeedingAttention,
-  listCharges,
-  reissueCharge,
-  showCharge,
-  voidCharge,
-} from '../../operations/charges.js';
+import { attentionPage, chargesPage, reissueCharge, showCharge, voidCharge } from '../../operations/charges.js';
+import { periodHasCharges } from '../../operations/listings.js';
 import { InputError, parseId, statusForError } from './http-errors.js';
-import { PERIOD_PATTERN, PERIOD_RULE } from '../../operations/rows.js';
-import { listFailedJobs, retryFailedJobs } from '../../operations/jobs.js';
+import { PAGE_SIZE, PERIOD_PATTERN, PERIOD_RULE } from '../../operations/rows.js';
+import { failedSendJobsOf, retryFailedJobs } from '../../operations/jobs.js';
 import { collectionReport, periodSeries } from '../../operations/report.js';
 import { chargePage } from './views/charge.js';
 import { dashboardPage } from './views/dashboard.js';
@@ -52,17 +47,18 @@ function currentPeriod(app: App): string {
  * month's first charge exists while next month's links already went out (lead days), those are what
  * the manager is collecting. The caller has refused an asked period that does not match PERIOD_PATTERN.
  */
-function choosePeriod(
-  app: App,
-  asked: string | undefined,
-): { period: string; charges: ReturnType<typeof listCharges> } {
-  if (asked) return { period: asked, charges: listCharges(app.db, { period: asked }) };
+function choosePeriod(app: App, asked: string | undefined): string {
+  if (asked) return asked;
   const now = currentPeriod(app);
-  const charges = listCharges(app.db, { period: now });
-  if (charges.length > 0) return { period: now, charges };
+  if (periodHasCharges(app.db, now)) return now;
   const next = addMonths(now, 1);
-  const upcoming = listCharges(app.db, { period: next });
-  return upcoming.length > 0 ? { period: next, charges: upcoming } : { period: now, charges };
+  return periodHasCharges(app.db, next) ? next : now;
+}
+
+/** `?<name>=N`, a page number from 1; anything else is the first page. */
+function pageNumber(c: Context, name: string): number {
+  const n = Number(c.req.query(name));
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
 function seriesByCurrency(app: App, until: string): Array<{ currency: string; points: SeriesPoint[] }> {
@@ -76,17 +72,6 @@ function seriesByCurrency(app: App, until: string): Array<{ currency: string; po
       rows.filter((r) => r.currency === currency),
     ),
   }));
-}
-
-/**
- * chargeId → id of its failed send job, for charges that are still `failed` (Retry re-runs that job
- * rather than reissuing a new link). With several, the latest attempt wins.
- */
-async function failedSendJobs(app: App): Promise<Map<number, string>> {
-  const jobs = (await listFailedJobs(app, { queue: 'send' }))
-    .filter((j) => j.chargeId !== null && j.chargeStatus === 'failed')
-    .sort((a, b) => (a.attempt ?? 0) - (b.attempt ?? 0));
-  return new Map(jobs.map((j) => [j.chargeId as number, j.jobId]));
 }
 
 /** 400 for `?period=` outside 1970-01 … 2999-12 (or not a period at all), with the rule and a way back. */
@@ -106,8 +91,10 @@ function badPeriodPage(c: Context, asked: string): Response | Promise<Response> 
 async function dashboard(c: Context, app: App): Promise<Response> {
   const asked = c.req.query('period') || undefined;
   if (asked !== undefined && !PERIOD_PATTERN.test(asked)) return badPeriodPage(c, asked);
-  const { period, charges } = choosePeriod(app, asked);
+  const period = choosePeriod(app, asked);
   const now = app.clock.now();
+  const attention = attentionPage(app.db, now, { offset: (pageNumber(c, 'attention') - 1) * PAGE_SIZE });
+  const periodCharges = chargesPage(app.db, { period }, { offset: (pageNumber(c, 'page') - 1) * PAGE_SIZE });
   return sendPage(
     c,
     dashboardPage({
@@ -118,9 +105,12 @@ async function dashboard(c: Context, app: App): Promise<Response> {
       timeZone: app.registry.defaultAccount.timeZone,
       report: collectionReport(app.db, { period }),
       series: seriesByCurrency(app, period),
-      attention: chargesNeedingAttention(app.db, now),
-      periodCharges: charges,
-      failedSendJobs: await failedSendJobs(app),
+      attention,
+      periodCharges,
+      failedSendJobs: await failedSendJobsOf(
+        app,
+        attention.rows.map((row) => row.id),
+      ),
       csrf: c.get('adminAuth').csrf,
       flash: takeFlash(c),
     }),
@@ -135,7 +125,7 @@ async function chargeHistory(c: Context, app: App): Promise<Response> {
     c,
     chargePage({
       history,
-      failedJobId: (await failedSendJobs(app)).get(id) ?? null,
+      failedJobId: (await failedSendJobsOf(app, [id])).get(id) ?? null,
       csrf: c.get('adminAuth').csrf,
       flash: takeFlash(c),
     }),

@@ -1,6 +1,5 @@
-import ky, { type KyInstance } from 'ky';
 import type { Clock } from '../../time/clock.js';
-import { observedCall, parseRetryAfter } from '../http.js';
+import { observedCall, parseRetryAfter, sendHttp, type HttpAnswer } from '../http.js';
 import {
   ProviderError,
   type CallObserver,
@@ -42,7 +41,7 @@ const CHECK_STATUS = 'CHECK_PAYMENT_LINK_STATUS';
  * with the request phrase and EVERY answer, refusals included, must verify with the response phrase
  * before a single field of it is believed; one that does not is `unavailable`, never a success.
  * The HTTP status is not trusted (APS may answer 200 to a refusal): the signed body decides, except
- * that 429/503 mean slow down and 5xx, non-JSON bodies and timeouts are transient. ky never retries:
+ * that 429/503 mean slow down and 5xx, non-JSON bodies and timeouts are transient. nothing here retries:
  * the job queue owns retries. APS documents no cancel command, so superseded links cannot be closed.
  */
 export class ApsProvider implements PaymentProvider {
@@ -52,7 +51,7 @@ export class ApsProvider implements PaymentProvider {
   readonly maxValidityMs = null;
   readonly canCancel = false;
   readonly timeZone: string;
-  private readonly http: KyInstance;
+  private readonly url: string;
   private readonly settings: ApsSettings;
 
   constructor(private readonly options: ApsProviderOptions) {
@@ -60,13 +59,7 @@ export class ApsProvider implements PaymentProvider {
     this.account = options.settings.name;
     this.sandbox = options.sandbox;
     this.timeZone = options.settings.timeZone;
-    this.http = ky.create({
-      prefixUrl: options.settings.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      headers: { Accept: 'application/json' },
-    });
+    this.url = `${options.settings.baseUrl.replace(/\/+$/, '')}/${API_PATH}`;
   }
 
   contactProblems(contact: Contact, channel: Channel, currency: string): FieldProblem[] {
@@ -131,18 +124,17 @@ export class ApsProvider implements PaymentProvider {
       endpoint,
       this.options.observe,
       async () => {
-        const response = await this.http.post(API_PATH, { json: body });
-        return { response, text: await response.text() };
+        const headers = { Accept: 'application/json' };
+        return sendHttp(this.url, { method: 'POST', headers, json: body, timeoutMs: this.options.timeoutMs });
       },
-      ({ response, text }) => interpret(this.classify(endpoint, response, text)),
-      ({ response }) => response.status,
+      (answer) => interpret(this.classify(endpoint, answer)),
+      (answer) => answer.status,
     );
   }
 
-  private classify(endpoint: string, response: Response, text: string): ApsAnswer {
-    const status = response.status;
+  private classify(endpoint: string, { status, headers, text }: HttpAnswer): ApsAnswer {
     if (status === 429 || status === 503) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.clock.now());
+      const retryAfterMs = parseRetryAfter(headers.get('retry-after'), this.options.clock.now());
       throw new ProviderError('rate_limited', `${endpoint}: HTTP ${status}, slow down`, {
         endpoint,
         httpStatus: status,

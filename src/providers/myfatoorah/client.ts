@@ -1,7 +1,6 @@
-import ky, { type KyInstance } from 'ky';
 import { toProviderDecimal } from '../../money.js';
 import { formatWallClock } from '../../time/periods.js';
-import { observedCall, parseRetryAfter } from '../http.js';
+import { observedCall, parseRetryAfter, sendHttp, type HttpAnswer } from '../http.js';
 import {
   ProviderError,
   sendsEmail,
@@ -36,16 +35,10 @@ interface Envelope {
   Data?: Record<string, unknown> | null;
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
 /**
  * MyFatoorah API v2 (SendPayment, GetPaymentStatus) for one account. Decides on the body, not the
  * status code alone (the official SDK does the same): non-JSON or empty bodies are transport errors
- * unless the status says the request itself was refused (4xx). ky never retries: BullMQ owns retries.
+ * unless the status says the request itself was refused (4xx). Nothing here retries: BullMQ owns retries.
  * MyFatoorah cannot close an invoice through the API, so a superseded link stays payable until its
  * expiry (rentlink checks it once more after that).
  */
@@ -56,7 +49,8 @@ export class MyFatoorahProvider implements PaymentProvider {
   readonly maxValidityMs = null;
   readonly canCancel = false;
   readonly timeZone: string;
-  private readonly http: KyInstance;
+  private readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
 
   constructor(
     private readonly settings: MyFatoorahSettings,
@@ -65,13 +59,8 @@ export class MyFatoorahProvider implements PaymentProvider {
     this.account = settings.name;
     this.sandbox = deps.sandbox;
     this.timeZone = settings.timeZone;
-    this.http = ky.create({
-      prefixUrl: settings.baseUrl.replace(/\/+$/, ''),
-      timeout: deps.timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      headers: { Authorization: `Bearer ${settings.token}`, Accept: 'application/json' },
-    });
+    this.baseUrl = settings.baseUrl.replace(/\/+$/, '');
+    this.headers = { Authorization: `Bearer ${settings.token}`, Accept: 'application/json' };
   }
 
   contactProblems(contact: Contact, channel: Channel): FieldProblem[] {
@@ -166,16 +155,19 @@ export class MyFatoorahProvider implements PaymentProvider {
     return observedCall(
       endpoint,
       this.deps.observe,
-      async (): Promise<Answer> => {
-        const response = await this.http.post(`v2/${endpoint}`, { json: body });
-        return { status: response.status, headers: response.headers, text: await response.text() };
-      },
+      () =>
+        sendHttp(`${this.baseUrl}/v2/${endpoint}`, {
+          method: 'POST',
+          headers: this.headers,
+          json: body,
+          timeoutMs: this.deps.timeoutMs,
+        }),
       (answer) => this.classify(endpoint, answer),
       (answer) => answer.status,
     );
   }
 
-  private classify(endpoint: string, { status, headers, text }: Answer): Record<string, unknown> {
+  private classify(endpoint: string, { status, headers, text }: HttpAnswer): Record<string, unknown> {
     if (status === 429 || status === 503) {
       const retryAfterMs = parseRetryAfter(headers.get('retry-after'), this.deps.clock.now());
       throw new ProviderError('rate_limited', `${endpoint}: HTTP ${status}, slow down`, {

@@ -1,12 +1,11 @@
-import ky, { type KyInstance } from 'ky';
 import type { Clock } from '../../time/clock.js';
-import { observedCall, parseRetryAfter } from '../http.js';
+import { observedCall, parseRetryAfter, sendHttp } from '../http.js';
 import { ProviderError, type CallObserver } from '../types.js';
 
 /**
  * paymennt's HTTP layer: the API-key headers, the `{success, elapsed, error?, result?}` envelope,
  * and the mapping of every failure to a ProviderError kind. The body decides, not the status:
- * paymennt answers refusals with HTTP 400 and `success:false`. ky never retries (BullMQ owns retries).
+ * paymennt answers refusals with HTTP 400 and `success:false`. Nothing here retries (BullMQ owns retries).
  */
 
 /** The endpoints, as named in metrics, logs and ProviderError.endpoint. */
@@ -48,20 +47,16 @@ interface Answer {
 
 /** Sends paymennt requests and turns their answers into results or ProviderErrors. */
 export class PaymenntTransport {
-  private readonly http: KyInstance;
+  private readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
 
   constructor(private readonly options: TransportOptions) {
-    this.http = ky.create({
-      prefixUrl: options.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      headers: {
-        'X-Paymennt-Api-Key': options.apiKey,
-        'X-Paymennt-Api-Secret': options.apiSecret,
-        Accept: 'application/json',
-      },
-    });
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.headers = {
+      'X-Paymennt-Api-Key': options.apiKey,
+      'X-Paymennt-Api-Secret': options.apiSecret,
+      Accept: 'application/json',
+    };
   }
 
   /**
@@ -80,13 +75,14 @@ export class PaymenntTransport {
   }
 
   private async send(call: PaymenntCall): Promise<Answer> {
-    const response = await this.http(call.path, {
+    const answer = await sendHttp(`${this.baseUrl}/${call.path}`, {
       method: call.method,
+      headers: this.headers,
+      timeoutMs: this.options.timeoutMs,
       ...(call.json !== undefined ? { json: call.json } : {}),
       ...(call.searchParams ? { searchParams: call.searchParams } : {}),
     });
-    const text = await response.text();
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), text };
+    return { status: answer.status, retryAfter: answer.headers.get('retry-after'), text: answer.text };
   }
 
   private classify(endpoint: PaymenntEndpoint, answer: Answer): unknown {

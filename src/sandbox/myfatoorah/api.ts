@@ -37,6 +37,9 @@ export function registerApiRoutes(app: Hono<Env>, core: SandboxCore): void {
   app.post('/v2/:endpoint', async (c) => {
     const endpoint = c.req.param('endpoint');
     const raw = await c.req.text();
+    // A slow provider: the answer (fault or not) leaves after the latency; close() ends the wait.
+    if (core.options.latencyMs > 0 && (await core.hold(core.options.latencyMs, c.env.outgoing)) !== 'elapsed')
+      return alreadySent();
     const record: SandboxRequest = { endpoint, body: parseJsonOr(raw), status: 0, at: core.clock.now() };
     core.requests.push(record);
     const fault = isFaultEndpoint(endpoint) ? core.faults.take(endpoint) : undefined;

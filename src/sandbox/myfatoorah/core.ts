@@ -32,6 +32,8 @@ export interface CoreOptions {
   currency: string;
   defaultValidityMs: number;
   statusRateLimitPerSecond: number | null;
+  /** Real milliseconds each API call waits before it is answered (0: none). */
+  latencyMs: number;
   webhook: { url: string; secret: string; retryDelayMs: number } | null;
 }
 

@@ -31,6 +31,11 @@ export interface MyFatoorahFakeOptions {
   statusRateLimitPerSecond?: number | null;
   /** Validity of invoices created without ExpiryDate ("portal default"); default 10 days. */
   defaultInvoiceValidityMs?: number;
+  /**
+   * Real milliseconds every API call (`/v2/…`) takes before it is answered, like a provider far away;
+   * default 0. The bench uses 50 to show that worker processes add throughput when the provider is slow.
+   */
+  latencyMs?: number;
 }
 
 /** What tests (and the demo) can see and do through the fake. */
@@ -104,6 +109,7 @@ function createCore(options: MyFatoorahFakeOptions, ctx: FakeContext): SandboxCo
       currency,
       defaultValidityMs: options.defaultInvoiceValidityMs ?? 10 * DAY,
       statusRateLimitPerSecond: options.statusRateLimitPerSecond ?? null,
+      latencyMs: options.latencyMs ?? 0,
       webhook,
     },
     ctx,

@@ -46,6 +46,7 @@ h1{font-size:22px;margin:0}h2{font-size:16px;margin:0 0 12px}
 .sub{color:var(--muted);margin:4px 0 0}
 .titlebar{display:flex;align-items:flex-end;justify-content:space-between;gap:16px;margin-bottom:20px}
 .pager a{display:inline-block;border:1px solid var(--line);background:var(--card);border-radius:6px;padding:4px 10px;margin-left:6px;color:var(--ink)}
+.list-pager{display:flex;align-items:center;justify-content:flex-end;gap:4px;margin-top:12px}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin-bottom:20px}
 .flash{border-radius:8px;padding:10px 14px;margin-bottom:16px;border:1px solid}
 .flash.ok{background:#ecfdf3;border-color:#abefc6;color:#067647}.flash.error{background:#fef3f2;border-color:#fecdca;color:#b42318}
