@@ -24,13 +24,18 @@ const rssMb = () => round(process.memoryUsage.rss() / 1048576);
 /** Where the memory is after the tick: the V8 heap in use and reserved, in MB. */
 const heap = () => {
   const m = process.memoryUsage();
-  return { usedMb: round(m.heapUsed / 1048576), totalMb: round(m.heapTotal / 1048576) };
+  return {
+    usedMb: round(m.heapUsed / 1048576),
+    totalMb: round(m.heapTotal / 1048576),
+    externalMb: round(m.external / 1048576),
+    arrayBuffersMb: round(m.arrayBuffers / 1048576),
+  };
 };
 
 async function ours(): Promise<void> {
   const clock = new ManualClock(NOW);
   const app = await createApp({ config: loadConfig(env), clock, logger: silentLogger });
-  answer({ ready: true, rssMb: rssMb(), maxRssMb: maxRssMb() });
+  answer({ ready: true, rssMb: rssMb(), maxRssMb: maxRssMb(), heap: heap() });
   for await (const command of commands()) {
     if (command === 'first') {
       const started = performance.now();

@@ -65,9 +65,17 @@ export async function benchImportAndTick(dir: string, redisUrl: string, redis: R
     bench: 'tick.first-of-month.peak-rss',
     maxRssMb: first['maxRssMb'],
     startupRssMb: ours.ready['rssMb'],
+    growthMb: round((first['maxRssMb'] as number) - (ours.ready['rssMb'] as number)),
+    heapAtStartup: ours.ready['heap'],
+    heapAfterTick: first['heap'],
     goalMb: 200,
     how: 'the tick runs in a child process; maxRSS from getrusage (kernel peak, no sampling gaps)',
-    baseline: { what: 'the bare tick child', maxRssMb: bare.first['maxRssMb'], startupRssMb: bare.ready['rssMb'] },
+    baseline: {
+      what: 'the bare tick child',
+      maxRssMb: bare.first['maxRssMb'],
+      startupRssMb: bare.ready['rssMb'],
+      growthMb: round((bare.first['maxRssMb'] as number) - (bare.ready['rssMb'] as number)),
+    },
   });
   emit({
     bench: 'tick.steady-state',
