@@ -9,10 +9,10 @@ import {
   markLinkCanceledByProvider,
   markLinkPaid,
   noteCanceledAtProvider,
-  noteLinkError,
   recordClosedCheck,
   recordPendingCheck,
-} from '../src/db/links.js';
+} from '../src/db/link-checks.js';
+import { noteLinkError } from '../src/db/links.js';
 import { getLink, loadChargeContext, type ChargeContext } from '../src/db/queries.js';
 import type { PaymentLink } from '../src/db/schema.js';
 import { errorMessage } from '../src/errors.js';
@@ -41,7 +41,7 @@ export type CheckResult =
  *   canceled there first.
  * - A poll job whose slot is no longer the link's next check is stale and does nothing.
  */
-export function createStatusProcessor(ctx: AppContext, limiterFor: (account: string) => AdaptiveRateLimiter | null) {
+function createStatusProcessor(ctx: AppContext, limiterFor: (account: string) => AdaptiveRateLimiter | null) {
   return async (job: Job<StatusJobData>): Promise<CheckResult> => {
     const { linkId, reason } = job.data;
     let link = getLink(ctx.db, linkId);

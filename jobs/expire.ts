@@ -1,5 +1,5 @@
 import type { AppContext } from '../src/context.js';
-import { markLinkExpired } from '../src/db/links.js';
+import { markLinkExpired } from '../src/db/link-checks.js';
 import type { ChargeContext } from '../src/db/queries.js';
 import type { PaymentLink } from '../src/db/schema.js';
 import type { LinkStatus, PaymentProvider } from '../src/providers/types.js';

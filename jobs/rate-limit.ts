@@ -6,7 +6,7 @@ import type { PaymentProvider, ProviderError } from '../src/providers/types.js';
 const BASE_MS = 1000;
 const CAP_MS = 60_000;
 
-export function backoffWithJitter(streak: number, random: () => number = Math.random): number {
+function backoffWithJitter(streak: number, random: () => number = Math.random): number {
   const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** Math.min(streak, 16));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -35,7 +35,7 @@ export type SendResult =
  *    stored), look the reference up and adopt what exists. 3. Only then create. A run that finds the
  *    work done changes nothing. The link is created through the account its row names.
  */
-export function createSendProcessor(ctx: AppContext) {
+function createSendProcessor(ctx: AppContext) {
   return async (job: Job<SendJobData>): Promise<SendResult> => {
     const { chargeId, attempt } = job.data;
     const found = loadChargeContext(ctx.db, chargeId);

@@ -7,7 +7,7 @@ import { secretsEqual } from './secrets.js';
  * (guessed: references are readable) is answered without any work: no lookup by foreign ids, no
  * provider call, no row written.
  */
-export function callbackToken(key: string, reference: string): string {
+function callbackToken(key: string, reference: string): string {
   return createHmac('sha256', key).update(`callback|${reference}`).digest('base64url').slice(0, 22);
 }
 

@@ -100,7 +100,7 @@ const httpUrl = z.string().superRefine((text, ctx) => {
 });
 
 /** The shortest ADMIN_TOKEN accepted: a guessable token would make the login throttle the only defence. */
-export const ADMIN_TOKEN_MIN_LENGTH = 16;
+const ADMIN_TOKEN_MIN_LENGTH = 16;
 
 /** `true`/`false` (also `1`/`0`, `yes`/`no`); unset or empty is false. */
 const booleanFlag = optionalString.transform((text, ctx) => {
@@ -212,8 +212,6 @@ export type Config = z.infer<typeof envSchema> & {
   /** The accounts to collect through, validated (ACCOUNTS_FILE, the MYFATOORAH_* shorthand, or the sandbox). */
   accounts: Accounts;
 };
-export type ConfigInput = Partial<Record<keyof z.infer<typeof envSchema>, string | undefined>>;
-
 export type Environment = Record<string, string | undefined>;
 
 /**
@@ -283,7 +281,7 @@ function loadAccounts(config: z.infer<typeof envSchema>, env: Record<string, str
 }
 
 /** The file rentlink reads settings from when ENV_FILE does not name another. */
-export const DEFAULT_ENV_FILE = '.env';
+const DEFAULT_ENV_FILE = '.env';
 
 /**
  * `env` filled in from a dotenv file: ENV_FILE when set (relative to `cwd`; it must exist), else
@@ -328,6 +326,3 @@ export function parseDuration(text: string): number | null {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(match[1]) * unit);
 }
-
-/** The keys of secrets, for redaction in logs. */
-export const SECRET_KEYS = ['MYFATOORAH_TOKEN', 'MYFATOORAH_WEBHOOK_SECRET', 'ADMIN_TOKEN'] as const;

@@ -8,7 +8,7 @@ import { oneLine } from './redis.js';
  */
 
 /** Errors of a connection (refused, reset, closed): an outage `watchRedis` already reports. */
-export function isConnectionError(err: Error): boolean {
+function isConnectionError(err: Error): boolean {
   const code = 'code' in err && typeof err.code === 'string' ? err.code : '';
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'].includes(code) ||

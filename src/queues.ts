@@ -10,7 +10,6 @@ import type { Config } from './config.js';
  */
 
 export type QueueKind = 'send' | 'status';
-export const QUEUE_KINDS: readonly QueueKind[] = ['send', 'status'];
 
 /** Create (or adopt, after an uncertain outcome) the link for `attempt` of a charge. */
 export interface SendJobData {

@@ -88,7 +88,7 @@ export async function provideRedis(url: string | undefined, options: ProvideRedi
  * then throws REDIS_UNAVAILABLE: one line naming REDIS_URL (password masked) and the last reason. A
  * server that answers with an error (wrong password, …) fails at once.
  */
-export async function waitUntilReachable(url: string, timeoutMs: number): Promise<void> {
+async function waitUntilReachable(url: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let lastError: unknown = new Error('no attempt was made');
   for (let attempt = 1; ; attempt++) {

@@ -97,7 +97,7 @@ export interface IdleOptions {
 const BUSY_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 /** Unfinished jobs by state, per kind of queue. */
-export async function queueCounts(app: Pick<App, 'queues'>): Promise<QueueCounts> {
+async function queueCounts(app: Pick<App, 'queues'>): Promise<QueueCounts> {
   const queues = app.queues.all();
   const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts(...BUSY_STATES)));
   const sums: QueueCounts = { send: {}, status: {} };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAST_FIELD_RULES, SLOW } from '../src/operations/lease-fast.js';
-import { FIELD_RULES, LEASE_CSV_COLUMNS, type LeaseCsvColumn } from '../src/operations/lease-rows.js';
+import { FIELD_RULES } from '../src/operations/lease-fields.js';
+import { LEASE_CSV_COLUMNS, type LeaseCsvColumn } from '../src/operations/lease-rows.js';
 
 /**
  * The import's fast paths must never disagree with the zod rules: whatever a fast path decides, zod

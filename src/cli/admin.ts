@@ -248,7 +248,7 @@ function registerChargeCommands(program: Command): void {
 }
 
 /** The columns a person needs to scan a list; JSON/CSV get every field. */
-export function chargeTableRow(c: ChargeRow): Record<string, unknown> {
+function chargeTableRow(c: ChargeRow): Record<string, unknown> {
   return {
     id: c.id,
     lease: c.leaseRef,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { FileClock, OffsetClock, systemClock, type Clock } from '../time/clock.js';
 import { loadConfig, type Config } from '../config.js';
-import { errorMessage, RentlinkError } from '../errors.js';
+import { RentlinkError } from '../errors.js';
 import { chooseLogFormat, createLogger, prettyDestination, type Logger } from '../logger.js';
 import { StatusLine } from './progress.js';
 
@@ -47,15 +47,6 @@ function commandLogger(config: Config): Logger {
     );
   if (stderrIsTerminal) return createLogger(config.LOG_LEVEL, { write: (line: string) => stderrLine.writeAbove(line) });
   return createLogger(config.LOG_LEVEL, pino.destination(2));
-}
-
-/** Reads a file named on the command line; a missing or unreadable one is INVALID_INPUT (exit 2). */
-export function readInputFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new RentlinkError('INVALID_INPUT', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
-  }
 }
 
 export type OutputFormat = 'table' | 'json' | 'csv';
@@ -152,7 +143,7 @@ export function text(value: unknown): string {
  * `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`, which shows as text; then a field holding
  * a quote, comma, CR or LF is quoted. Numbers stay numbers: `-5` is not a formula.
  */
-export function csvCell(value: unknown): string {
+function csvCell(value: unknown): string {
   const cell = typeof value === 'number' || typeof value === 'bigint' ? String(value) : neutraliseFormula(text(value));
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }

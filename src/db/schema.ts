@@ -13,14 +13,14 @@ export type LeaseState = (typeof LEASE_STATES)[number];
 export const CHARGE_STATUSES = ['scheduled', 'invoiced', 'paid', 'expired', 'failed', 'void'] as const;
 export type ChargeStatus = (typeof CHARGE_STATUSES)[number];
 export const OPEN_CHARGE_STATUSES = ['scheduled', 'invoiced'] as const satisfies readonly ChargeStatus[];
-export const LINK_STATUSES = ['creating', 'open', 'paid', 'expired', 'canceled', 'failed'] as const;
+const LINK_STATUSES = ['creating', 'open', 'paid', 'expired', 'canceled', 'failed'] as const;
 export type LinkStatusValue = (typeof LINK_STATUSES)[number];
 /** A link in one of these states may still change; every other state is final. */
 export const OPEN_LINK_STATUSES = ['creating', 'open'] as const satisfies readonly LinkStatusValue[];
 /** Why a link exists: the charge's first link, an expiry reminder or operator reissue, or a renewal of a capped validity. */
-export const LINK_KINDS = ['first', 'reissue', 'renewal'] as const;
+const LINK_KINDS = ['first', 'reissue', 'renewal'] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
-export const ACTORS = ['tick', 'worker', 'webhook', 'callback', 'admin', 'import'] as const;
+const ACTORS = ['tick', 'worker', 'webhook', 'callback', 'admin', 'import'] as const;
 export type Actor = (typeof ACTORS)[number];
 
 const timestamps = {
@@ -237,4 +237,3 @@ export type Tenant = typeof tenants.$inferSelect;
 export type Lease = typeof leases.$inferSelect;
 export type Charge = typeof charges.$inferSelect;
 export type PaymentLink = typeof paymentLinks.$inferSelect;
-export type EventRow = typeof events.$inferSelect;

@@ -17,7 +17,7 @@ export function writeSetting(db: Db, key: string, value: string, now: number): v
 }
 
 /** The value of `key`, created once with `make()` if absent (the first process to ask wins). */
-export function ensureSetting(db: Db, key: string, make: () => string, now: number): string {
+function ensureSetting(db: Db, key: string, make: () => string, now: number): string {
   db.insert(settings).values({ key, value: make(), updatedAt: now }).onConflictDoNothing().run();
   return readSetting(db, key) as string;
 }

@@ -2,7 +2,8 @@ import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
 import { chargeNextLink, chargeVoided, markSendsQueued, reviewDoublePayment } from '../db/charges.js';
 import { recordEvent, type DbOrTx } from '../db/events.js';
-import { closeSupersededLink, insertLinkRow, linkReference } from '../db/links.js';
+import { closeSupersededLink } from '../db/link-checks.js';
+import { insertLinkRow, linkReference } from '../db/links.js';
 import type { Db } from '../db/open.js';
 import {
   CHARGE_STATUSES,

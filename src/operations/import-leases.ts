@@ -2,13 +2,13 @@ import { parse } from 'csv-parse/sync';
 import type { Clock } from '../time/clock.js';
 import type { Db } from '../db/open.js';
 import { RentlinkError } from '../errors.js';
+import { shown } from './lease-fields.js';
 import { writeLeaseRows, type ImportSummary } from './lease-writes.js';
 import type { AccountRegistry } from '../providers/registry.js';
 import {
   checkRow,
   LEASE_CSV_COLUMNS,
   REQUIRED_LEASE_COLUMNS,
-  shown,
   type ContactRules,
   type ImportIssue,
   type LeaseCsvColumn,

@@ -38,7 +38,7 @@ export const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** The base URL that means "the built-in sandbox". */
 export const SANDBOX_BASE_URL = 'sandbox';
 /** Stands in for the sandbox's URL until it runs (it listens on a port chosen at start). */
-export const SANDBOX_PLACEHOLDER_URL = 'http://sandbox.invalid';
+const SANDBOX_PLACEHOLDER_URL = 'http://sandbox.invalid';
 
 const fileSchema = z.object({
   default: z.string().min(1, 'default must name one of the accounts'),

@@ -18,7 +18,7 @@ export function parseRetryAfter(header: string | null, now: number): number | nu
 }
 
 /** A network-level failure in words an operator can act on ("timed out", "connect ECONNREFUSED …"). */
-export function describeTransportError(err: unknown): string {
+function describeTransportError(err: unknown): string {
   if (err instanceof Error) {
     if (err.name === 'TimeoutError') return 'timed out';
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';

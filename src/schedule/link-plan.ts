@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import { linkReference, type NewLink, type NextLinkPlan } from '../db/links.js';
+import type { NextLinkPlan } from '../db/link-checks.js';
+import { linkReference, type NewLink } from '../db/links.js';
 import type { Charge, Lease, PaymentLink } from '../db/schema.js';
 import type { AccountRegistry } from '../providers/registry.js';
 import type { PaymentProvider } from '../providers/types.js';
@@ -15,7 +16,7 @@ import { expiresAtFor, instantToZonedParts } from '../time/periods.js';
 const WINDOW_SLACK_MS = 60_000;
 
 /** A provider that caps a link's validity (paymennt: 7 days) gets the capped expiry; renewals follow. */
-export function capValidity(provider: PaymentProvider, windowEndsAt: number, now: number): number {
+function capValidity(provider: PaymentProvider, windowEndsAt: number, now: number): number {
   return provider.maxValidityMs === null ? windowEndsAt : Math.min(windowEndsAt, now + provider.maxValidityMs);
 }
 

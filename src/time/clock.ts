@@ -79,7 +79,7 @@ export class FileClock implements Clock {
 }
 
 /** Parses an ISO-8601 string, Date or epoch ms; throws on anything that is not a valid instant. */
-export function toEpochMs(value: number | Date | string): number {
+function toEpochMs(value: number | Date | string): number {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : value.getTime();
   if (!Number.isFinite(ms)) throw new Error(`not a valid instant: ${String(value)}`);
   return ms;

@@ -34,7 +34,7 @@ function formatYmd({ year, month, day }: Ymd): LocalDate {
 }
 
 /** Number of days in a month (1–12), leap years included. */
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   // Day 0 of the next month is the last day of this one.
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

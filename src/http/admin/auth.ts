@@ -26,11 +26,11 @@ declare module 'hono' {
 }
 
 /** The session cookie's name (Path=/admin, HttpOnly, SameSite=Strict). It holds a random session id. */
-export const SESSION_COOKIE = 'rentlink_admin';
+const SESSION_COOKIE = 'rentlink_admin';
 const COOKIE_PATH = '/admin';
 
 /** Paths whose callers are programs (our JSON API, bull-board's XHR API): they get JSON, not redirects. */
-export function isApiPath(path: string): boolean {
+function isApiPath(path: string): boolean {
   return path === '/admin/api' || path.startsWith('/admin/api/') || path.startsWith('/admin/queues/api/');
 }
 
@@ -48,7 +48,7 @@ function ownOrigins(c: Context, app: App): string[] {
  * Rejects cross-site state changes made with the cookie: `Sec-Fetch-Site` (all current browsers) or
  * else `Origin` must say same-origin. Requests that carry neither are not from a browser page.
  */
-export function sameOrigin(c: Context, app: App): boolean {
+function sameOrigin(c: Context, app: App): boolean {
   const site = c.req.header('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'none') return false;
   const origin = c.req.header('origin');

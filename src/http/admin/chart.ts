@@ -29,7 +29,7 @@ const PLOT_H = H - M.top - M.bottom;
  * A round axis top and step (both integer minor units) covering `max`, with about four gridlines.
  * `minTop` keeps an empty chart from collapsing to a zero-height scale.
  */
-export function niceScale(max: number, minTop: number): { top: number; step: number } {
+function niceScale(max: number, minTop: number): { top: number; step: number } {
   const target = Math.max(max, minTop, 1);
   const rough = target / 4;
   const magnitude = 10 ** Math.floor(Math.log10(rough));

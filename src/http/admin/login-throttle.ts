@@ -16,7 +16,7 @@ export interface ThrottleLimits {
 }
 
 /** 5 wrong tokens per 5 minutes per client; 10,000 clients remembered (well under a megabyte). */
-export const LOGIN_LIMITS: ThrottleLimits = { maxFailures: 5, windowMs: 5 * 60_000, maxClients: 10_000 };
+const LOGIN_LIMITS: ThrottleLimits = { maxFailures: 5, windowMs: 5 * 60_000, maxClients: 10_000 };
 
 export class LoginThrottle {
   /** client → instants of its recent failures, oldest first, at most maxFailures; oldest client first. */

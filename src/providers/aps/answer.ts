@@ -38,7 +38,7 @@ export function responseCode(answer: ApsAnswer): ResponseCode {
 }
 
 /** The provider's own words for a refusal, with the code and what to do when we know. */
-export function describeRefusal(answer: ApsAnswer): string {
+function describeRefusal(answer: ApsAnswer): string {
   const { code, message } = responseCode(answer);
   const words = text(answer['response_message']) ?? 'request refused';
   const hint =
@@ -122,7 +122,7 @@ export function readLinkStatus(answer: ApsAnswer, currency: string, endpoint: st
 }
 
 /** `Paid` / `Open` / `Expired` / `Closed`, any case; an unknown word is pending (still worth polling). */
-export function linkStateOf(rawStatus: string): LinkState {
+function linkStateOf(rawStatus: string): LinkState {
   switch (rawStatus.trim().toLowerCase()) {
     case 'paid':
       return 'paid';
@@ -140,7 +140,7 @@ export function linkStateOf(rawStatus: string): LinkState {
  * with a decimal point can only be major units, so it is read as such. Null when the answer names
  * another currency or the value is not an amount.
  */
-export function readApsAmount(value: unknown, answerCurrency: string | null, currency: string): number | null {
+function readApsAmount(value: unknown, answerCurrency: string | null, currency: string): number | null {
   if (answerCurrency !== null && answerCurrency.toUpperCase() !== currency.toUpperCase()) return null;
   const raw = text(value);
   if (raw === null) return null;
@@ -154,7 +154,7 @@ export function readApsAmount(value: unknown, answerCurrency: string | null, cur
 }
 
 /** ISO 8601 with an offset, or without one (then UTC, as APS reports status dates); null otherwise. */
-export function readApsInstant(value: unknown): number | null {
+function readApsInstant(value: unknown): number | null {
   const raw = text(value);
   const match = raw
     ? /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(Z|[+-]\d{2}:?\d{2})?$/.exec(raw)

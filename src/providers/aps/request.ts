@@ -18,10 +18,10 @@ export const LIMITS = {
 } as const;
 
 /** APS' merchant_reference alphabet. */
-export const MERCHANT_REFERENCE_RE = /^[A-Za-z0-9_.-]{1,40}$/;
+const MERCHANT_REFERENCE_RE = /^[A-Za-z0-9_.-]{1,40}$/;
 
 /** How a rentlink channel tells APS to notify the tenant. `link`: nobody is notified, the operator shares the URL. */
-export function notificationTypeFor(channel: Channel): string {
+function notificationTypeFor(channel: Channel): string {
   switch (channel) {
     case 'email':
       return 'EMAIL';
@@ -66,7 +66,7 @@ export function formatApsDateTime(ms: number, timeZone: string): string {
 }
 
 /** Trims, then cuts to `max` characters (code points, so an emoji or Arabic text is never split in half). */
-export function truncate(text: string, max: number): string {
+function truncate(text: string, max: number): string {
   const chars = Array.from(text.trim());
   return chars.length <= max ? chars.join('') : chars.slice(0, max).join('').trimEnd();
 }

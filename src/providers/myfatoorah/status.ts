@@ -90,7 +90,7 @@ function findRawTransaction(value: unknown, paymentId: string | null): Record<st
  * MyFatoorah returns expiry as two fields in the account's time zone: `ExpiryDate` "November 24, 2026"
  * and `ExpiryTime` "13:49:17.623". Returns the instant, or null when they cannot be read.
  */
-export function parseMyFatoorahExpiry(date: unknown, time: unknown, timeZone: string): number | null {
+function parseMyFatoorahExpiry(date: unknown, time: unknown, timeZone: string): number | null {
   if (typeof date !== 'string') return null;
   const match = /^([A-Za-z]+)\s+(\d{1,2}),\s*(\d{4})$/.exec(date.trim());
   if (!match) return null;

@@ -48,7 +48,7 @@ export function splitName(fullName: string): { firstName: string; lastName: stri
  * The phone as `+<country code><national number>`, or null when either part is missing or malformed.
  * A national trunk prefix ("0501234567" in the UAE) is dropped: it is not dialled internationally.
  */
-export function internationalPhone(contact: Pick<Contact, 'mobile' | 'mobileCountryCode'>): string | null {
+function internationalPhone(contact: Pick<Contact, 'mobile' | 'mobileCountryCode'>): string | null {
   const code = contact.mobileCountryCode?.trim() ?? '';
   const national = contact.mobile?.trim() ?? '';
   if (!COUNTRY_CODE.test(code) || !NATIONAL_NUMBER.test(national)) return null;

@@ -9,7 +9,7 @@ import { channelSends, customerFor, type PaymenntCustomer } from './contact.js';
  */
 
 /** paymennt's bounds for `expiresIn`, in minutes (OpenAPI: minimum 15, maximum 10080 = 7 days). */
-export const MIN_EXPIRES_IN_MINUTES = 15;
+const MIN_EXPIRES_IN_MINUTES = 15;
 export const MAX_EXPIRES_IN_MINUTES = 10_080;
 
 /** The body exactly as sent (field names are paymennt's). */
@@ -31,7 +31,7 @@ export interface CreateLinkBody {
  * link never stays payable past the instant rentlink asked for (unless that is under 15 minutes
  * away, where paymennt's minimum wins).
  */
-export function expiresInMinutes(expiresAt: number, now: number): number {
+function expiresInMinutes(expiresAt: number, now: number): number {
   const minutes = Math.floor((expiresAt - now) / MINUTE);
   return Math.min(MAX_EXPIRES_IN_MINUTES, Math.max(MIN_EXPIRES_IN_MINUTES, minutes));
 }

@@ -10,13 +10,13 @@ import { isValidTimeZone } from '../../time/periods.js';
  */
 
 /** Where paymennt's test environment lives (the live one is `https://api.paymennt.com/mer/v2.0`). */
-export const PAYMENNT_TEST_BASE_URL = 'https://api.test.paymennt.com/mer/v2.0';
+const PAYMENNT_TEST_BASE_URL = 'https://api.test.paymennt.com/mer/v2.0';
 
 /** The header the webhook signature is read from unless the account names another (not documented by paymennt). */
 export const DEFAULT_SIGNATURE_HEADER = 'x-paymennt-signature';
 
 /** paymennt is a UAE provider: its dashboard shows Gulf Standard Time. */
-export const DEFAULT_TIME_ZONE = 'Asia/Dubai';
+const DEFAULT_TIME_ZONE = 'Asia/Dubai';
 
 /** An HTTP header name (RFC 9110 token characters). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

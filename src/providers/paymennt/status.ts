@@ -13,7 +13,7 @@ const REFUNDED = new Set(['REFUNDED', 'PARTIALLY_REFUNDED', 'CHARGEBACK']);
 export type CheckoutObject = Record<string, unknown>;
 
 /** `Partially refunded` → `PARTIALLY_REFUNDED`. */
-export function normaliseStatus(raw: string): string {
+function normaliseStatus(raw: string): string {
   return raw
     .trim()
     .toUpperCase()
@@ -27,7 +27,7 @@ export function normaliseStatus(raw: string): string {
  * paid. PENDING, AUTHORIZED, PENDING_CONFIRMATION and anything unknown are `pending` (the raw word
  * is kept), so polling goes on rather than closing a link that may still be paid.
  */
-export function stateOf(status: string): { state: LinkState; refunded: boolean } {
+function stateOf(status: string): { state: LinkState; refunded: boolean } {
   const word = normaliseStatus(status);
   if (word === 'PAID') return { state: 'paid', refunded: false };
   if (REFUNDED.has(word)) return { state: 'paid', refunded: true };

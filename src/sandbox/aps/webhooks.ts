@@ -39,7 +39,7 @@ export interface ApsWebhookOptions {
   logger?: SandboxLogger;
 }
 
-export const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 10;
 
 export class ApsWebhookDispatcher {
   readonly deliveries: ApsWebhookDelivery[] = [];

@@ -21,7 +21,7 @@ const KEY_TYPES = ['InvoiceId', 'PaymentId', 'CustomerReference'] as const;
 const DEFAULT_TIMEOUT_FAULT_MS = 30_000;
 
 /** MyFatoorah's failure envelope. */
-export function failureEnvelope(message: string, errors: ValidationError[] | null): Record<string, unknown> {
+function failureEnvelope(message: string, errors: ValidationError[] | null): Record<string, unknown> {
   return { IsSuccess: false, Message: message, ValidationErrors: errors, Data: null };
 }
 

@@ -36,11 +36,11 @@ const COUNTRY: Readonly<Record<string, { iso: string; name: string }>> = {
   EGP: { iso: 'EGY', name: 'Egypt' },
 };
 
-export function displayCurrency(currency: string): string {
+function displayCurrency(currency: string): string {
   return DISPLAY_CURRENCY[currency] ?? currency;
 }
 
-export function countryOf(currency: string): { iso: string; name: string } {
+function countryOf(currency: string): { iso: string; name: string } {
   return COUNTRY[currency] ?? { iso: 'KWT', name: 'Kuwait' };
 }
 

@@ -256,7 +256,7 @@ export class InvoiceStore {
 }
 
 /** Appends `name=value` the way MyFatoorah does: `?` or `&` depending on the URL, before any fragment. */
-export function withQueryParam(url: string, name: string, value: string): string {
+function withQueryParam(url: string, name: string, value: string): string {
   const hashAt = url.indexOf('#');
   const base = hashAt === -1 ? url : url.slice(0, hashAt);
   const fragment = hashAt === -1 ? '' : url.slice(hashAt);

@@ -30,7 +30,7 @@ export function registerApiRoutes(app: Hono<SandboxEnv>, core: PaymenntFakeCore)
 }
 
 /** The checkout as paymennt's CheckoutResponse shows it (amounts as decimals of its currency). */
-export function checkoutJson(core: PaymenntFakeCore, checkout: SandboxCheckout): Record<string, unknown> {
+function checkoutJson(core: PaymenntFakeCore, checkout: SandboxCheckout): Record<string, unknown> {
   const { currency, customer } = checkout;
   return {
     id: checkout.id,

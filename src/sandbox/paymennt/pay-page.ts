@@ -108,7 +108,7 @@ function details(checkout: SandboxCheckout, status: CheckoutStatus): string {
 }
 
 /** The page behind redirectUrl. Pay/Fail buttons only while the checkout can be paid. */
-export function checkoutPage(checkout: SandboxCheckout, status: CheckoutStatus): string {
+function checkoutPage(checkout: SandboxCheckout, status: CheckoutStatus): string {
   const notice = CLOSED_NOTICE[status];
   const action = `/paymennt/pay/${checkout.checkoutKey}`;
   const buttons = notice

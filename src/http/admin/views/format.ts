@@ -2,7 +2,7 @@ import { toDecimalString } from '../../../money.js';
 import { formatWallClock, MONTH_NAMES } from '../../../time/periods.js';
 
 /** "1234567.500" → "1,234,567.500": string grouping, so no float ever touches an amount. */
-export function groupThousands(decimal: string): string {
+function groupThousands(decimal: string): string {
   const [whole = '', fraction] = decimal.split('.');
   const sign = whole.startsWith('-') ? '-' : '';
   const digits = sign ? whole.slice(1) : whole;

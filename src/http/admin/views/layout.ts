@@ -24,7 +24,7 @@ export interface PageOptions {
  * Our own pages load nothing from anywhere: no scripts at all, inline styles only. bull-board has its
  * own page and is not covered by this policy.
  */
-export const PAGE_CSP =
+const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const CSS = `
